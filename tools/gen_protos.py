@@ -4,6 +4,7 @@ This is the one command that produces generated code:
 
     python tools/gen_protos.py            # regenerate gen/
     python tools/gen_protos.py --check    # exit 1 if gen/ is stale
+    python tools/gen_protos.py --gen-dir DIR [--check]   # another output tree
 
 Code is generated with ``-I protos`` so the import path equals the proto
 package (``forgesyte.jobs.v1``). mypy-protobuf writes the ``.pyi`` stubs for
@@ -79,19 +80,21 @@ def _differences(expected: Path, actual: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if gen/ is stale")
+    parser.add_argument("--gen-dir", type=Path, default=GEN_ROOT, help="where generated code lives")
     options = parser.parse_args()
+    gen_root: Path = options.gen_dir
     with tempfile.TemporaryDirectory() as scratch:
         fresh = Path(scratch)
         generate(fresh)
         if options.check:
-            stale = _differences(fresh / GENERATED_PACKAGE, GEN_ROOT / GENERATED_PACKAGE)
+            stale = _differences(fresh / GENERATED_PACKAGE, gen_root / GENERATED_PACKAGE)
             if stale:
                 print("generated code is stale; run: python tools/gen_protos.py", file=sys.stderr)
                 print("\n".join(f"  {path}" for path in stale), file=sys.stderr)
                 return 1
             return 0
-        shutil.rmtree(GEN_ROOT / GENERATED_PACKAGE, ignore_errors=True)
-        shutil.copytree(fresh / GENERATED_PACKAGE, GEN_ROOT / GENERATED_PACKAGE)
+        shutil.rmtree(gen_root / GENERATED_PACKAGE, ignore_errors=True)
+        shutil.copytree(fresh / GENERATED_PACKAGE, gen_root / GENERATED_PACKAGE)
     return 0
 
 

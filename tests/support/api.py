@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
+from grpc_health.v1 import health_pb2
 
 from forgesyte.jobs.v1 import job_pb2, job_service_pb2_grpc, worker_service_pb2_grpc
 from forgesyte.jobs.v1 import job_service_pb2 as jobs_pb
@@ -137,6 +139,18 @@ async def connect(port: int) -> AsyncIterator[Clients]:
             jobs=job_service_pb2_grpc.JobServiceStub(channel),
             worker=worker_service_pb2_grpc.WorkerServiceStub(channel),
         )
+
+
+def watch_health(
+    channel: grpc.aio.Channel, service: str = ""
+) -> grpc.aio.UnaryStreamCall[Any, health_pb2.HealthCheckResponse]:
+    """Health/Watch as a typed call (the published stubs leave HealthStub bare)."""
+    watch = channel.unary_stream(
+        "/grpc.health.v1.Health/Watch",
+        request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+        response_deserializer=health_pb2.HealthCheckResponse.FromString,
+    )
+    return watch(health_pb2.HealthCheckRequest(service=service))
 
 
 def lease_of(claim: worker_pb.ClaimJobResponse) -> worker_pb.LeaseRef:
