@@ -30,6 +30,9 @@ Box = tuple[int, int, int, int]
 
 CONTAINER_FOR_FOURCC = {"mp4v": ".mp4", "MJPG": ".avi", "XVID": ".avi"}
 
+RED, GREEN, BLUE, GREY = (0, 0, 255), (0, 255, 0), (255, 0, 0), (128, 128, 128)
+"""Flat BGR colours far apart in every histogram."""
+
 
 def write_video(path: Path, frames: Sequence[Frame], *, fourcc: str, fps: float = 25.0) -> Path:
     """Encode ``frames`` (BGR, all one size) and check the file decodes to as many."""

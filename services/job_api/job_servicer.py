@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,12 +11,22 @@ import structlog
 from forgesyte.jobs.v1 import job_service_pb2 as pb
 from forgesyte.jobs.v1 import job_service_pb2_grpc
 from services.job_api import convert
-from services.job_api.domain import parse_job_id
+from services.job_api.domain import JobRecord, parse_job_id
 from services.job_api.jobs import JobManager
 from services.job_api.submission import validate_new_job
 from services.job_api.upload_stream import split_upload
 
 Context = Any  # grpc.aio.ServicerContext; the servicers never touch it
+
+
+@functools.lru_cache(maxsize=4096)
+def _watch_response(record: JobRecord) -> pb.WatchProgressResponse:
+    """One message per change, shared by every stream watching that job.
+
+    A broadcast to many watchers then converts the record once instead of
+    once per watcher. Records are immutable values, so sharing is safe.
+    """
+    return pb.WatchProgressResponse(job=convert.job(record))
 
 
 class JobServicer(job_service_pb2_grpc.JobServiceServicer):
@@ -47,7 +58,7 @@ class JobServicer(job_service_pb2_grpc.JobServiceServicer):
         self, request: pb.WatchProgressRequest, context: Context
     ) -> AsyncIterator[pb.WatchProgressResponse]:
         async for record in self._jobs.watch(parse_job_id(request.job_id)):
-            yield pb.WatchProgressResponse(job=convert.job(record))
+            yield _watch_response(record)
 
     async def ListJobs(self, request: pb.ListJobsRequest, context: Context) -> pb.ListJobsResponse:
         records, next_token = await self._jobs.list_page(

@@ -41,6 +41,7 @@ from services.job_api.errors import (
 )
 from services.job_api.hub import ProgressHub
 from services.job_api.pagination import PageCursor, decode_token, encode_token, page_size
+from services.job_api.snapshots import SnapshotCache
 from services.job_api.store import JobStore, input_key, result_key
 
 T = TypeVar("T")
@@ -80,6 +81,7 @@ class JobManager:
         store: JobStore,
         blobs: BlobStore,
         hub: ProgressHub,
+        snapshots: SnapshotCache,
         *,
         max_upload_bytes: int,
         timings: Timings | None = None,
@@ -88,6 +90,7 @@ class JobManager:
         self._store = store
         self._blobs = blobs
         self._hub = hub
+        self._snapshots = snapshots
         self._max_upload_bytes = max_upload_bytes
         self._timings = timings or Timings()
         self._executor = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="db")
@@ -131,7 +134,11 @@ class JobManager:
         return record
 
     async def get(self, job_id: uuid.UUID) -> JobRecord:
-        return await self._db(self._store.get_job, job_id)
+        """The job's snapshot; usually from memory (see ``snapshots``)."""
+        cached = self._snapshots.get(job_id)
+        if cached is not None:
+            return cached
+        return await self._read_job(job_id)
 
     async def watch(self, job_id: uuid.UUID) -> AsyncIterator[JobRecord]:
         """The current snapshot, then one per change, ending after a terminal one."""
@@ -141,7 +148,7 @@ class JobManager:
             while not current.status.is_terminal:
                 change = await changes.next(self._timings.watch_poll_seconds)
                 if change is None:
-                    change = await self.get(job_id)
+                    change = await self._read_job(job_id)
                 if change.version > current.version:
                     current = change
                     yield current
@@ -285,6 +292,12 @@ class JobManager:
             log.error("database unavailable", error=str(error.orig or error))
             raise StorageUnavailable("the database is unavailable; retry shortly") from error
 
+    async def _read_job(self, job_id: uuid.UUID) -> JobRecord:
+        """Read the job from the database, bypassing (and refreshing) the cache."""
+        record = await self._db(self._store.get_job, job_id)
+        self._snapshots.offer(record)
+        return record
+
     async def _claim_once(self, worker_id: str, plugin_ids: Sequence[str]) -> Claim | None:
         attempt = asyncio.ensure_future(self._db(self._store.claim_job, worker_id, plugin_ids))
         try:
@@ -374,6 +387,7 @@ class JobManager:
             self._signal_work()
 
     def _changed(self, record: JobRecord) -> None:
+        self._snapshots.offer(record)
         self._hub.publish(record)
 
     def _signal_work(self) -> None:

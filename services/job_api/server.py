@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -24,6 +25,7 @@ from services.job_api.interceptors import JOB_SERVICE, WORKER_SERVICE, default_i
 from services.job_api.job_servicer import JobServicer
 from services.job_api.jobs import JobManager, Timings
 from services.job_api.migrate import migrate
+from services.job_api.snapshots import SnapshotCache
 from services.job_api.store import JobStore
 from services.job_api.worker_servicer import WorkerServicer
 
@@ -31,6 +33,7 @@ log = structlog.get_logger(__name__)
 
 SERVICE_NAMES = (JOB_SERVICE, WORKER_SERVICE)
 DEFAULT_GRACE_SECONDS = 10.0
+SHARED_DATABASE_SNAPSHOT_SECONDS = 0.5
 
 
 @dataclass
@@ -59,13 +62,29 @@ class RunningJobApi:
         self.jobs.end_watches()
 
 
+def snapshot_max_age(engine: Engine) -> float | None:
+    """How long a cached snapshot of an unfinished job may be served.
+
+    The embedded SQLite database has one job API writing to it, so every
+    change passes through its cache: no expiry needed. Replicas sharing
+    PostgreSQL see each other's changes only by reading, so a snapshot is
+    trusted for a moment at most.
+    """
+    return None if engine.dialect.name == "sqlite" else SHARED_DATABASE_SNAPSHOT_SECONDS
+
+
 async def start_job_api(
     settings: Settings,
     *,
     timings: Timings | None = None,
     credentials: grpc.ServerCredentials | None = None,
+    extra_handlers: Sequence[grpc.GenericRpcHandler] = (),
 ) -> RunningJobApi:
-    """Migrate the database, then serve on ``settings.job_api_addr``."""
+    """Migrate the database, then serve on ``settings.job_api_addr``.
+
+    ``extra_handlers`` adds services beside the job API's own, behind the
+    same interceptors (the benchmarks use it for a baseline handler).
+    """
     if not settings.worker_token:
         raise ValueError("FORGESYTE_WORKER_TOKEN is required to run the job API")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -79,12 +98,18 @@ async def start_job_api(
         engine, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts
     )
     jobs = JobManager(
-        store, blobs, ProgressHub(), max_upload_bytes=settings.max_upload_bytes, timings=timings
+        store,
+        blobs,
+        ProgressHub(),
+        SnapshotCache(max_age_seconds=snapshot_max_age(engine)),
+        max_upload_bytes=settings.max_upload_bytes,
+        timings=timings,
     )
 
     def register(server: grpc.aio.Server) -> None:
         job_service_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(jobs), server)
         worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(WorkerServicer(jobs), server)
+        server.add_generic_rpc_handlers(tuple(extra_handlers))
 
     handle = build_server(
         settings.job_api_addr,

@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 
 from tests.videos import (
+    BLUE,
+    GREEN,
+    GREY,
+    RED,
     FigureVideo,
     MovingBoxVideo,
     SceneCutVideo,
@@ -16,8 +20,6 @@ from tests.videos import (
     make_person_video,
     make_scene_cut_video,
 )
-
-RED, GREEN, BLUE, GREY = (0, 0, 255), (0, 255, 0), (255, 0, 0), (128, 128, 128)
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,10 @@ import pytest
 
 from services.worker.frame_count import UnreadableVideo
 from services.worker.plugin_api import PluginRegistry, ToolArgumentError, ToolResult
-from tests.unit.worker.conftest import BLUE, GREEN, RED
 from tests.videos import (
+    BLUE,
+    GREEN,
+    RED,
     Box,
     FigureVideo,
     MovingBoxVideo,

@@ -181,3 +181,28 @@ def test_boxes_scale_back_to_full_size_and_stay_inside_the_frame() -> None:
 
     assert box_to_full_size((10, 20, 30, 40), 4.0, frame) == [40, 80, 160, 240]
     assert box_to_full_size((150, 100, 20, 30), 4.0, frame) == [600, 400, 640, 480]
+
+
+def open_paths() -> set[str]:
+    """Files this process holds open (Linux)."""
+    fd_dir = Path("/proc/self/fd")
+    paths = set()
+    for fd in fd_dir.iterdir():
+        try:
+            paths.add(str(fd.readlink()))
+        except OSError:
+            continue
+    return paths
+
+
+def test_a_cancelled_tool_releases_the_video_file_at_once(tmp_path: Path) -> None:
+    video = make_flat_video(tmp_path / "cancel_me.avi", frame_count=20)
+
+    with pytest.raises(JobCancelled) as caught:
+        analyse_video(
+            {"video_path": str(video), "progress_callback": ProgressLog(cancel_at=2)},
+            RecordingAnalyser(),
+        )
+
+    assert caught.traceback, "the traceback (and the tool's frame) is still alive"
+    assert str(video) not in open_paths()

@@ -7,6 +7,7 @@ from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
+from google.protobuf.message import Message
 
 from forgesyte.jobs.v1 import job_pb2
 from services.worker.plugin_api import (
@@ -57,10 +58,10 @@ def test_every_builtin_tool_takes_video_and_describes_itself() -> None:
     [(PluginManifest, job_pb2.PluginManifest), (ToolManifest, job_pb2.ToolManifest)],
 )
 def test_manifest_fields_line_up_with_the_protobuf_messages(
-    dataclass_type: type, message: type
+    dataclass_type: type, message: type[Message]
 ) -> None:
     fields = [field.name for field in dataclasses.fields(dataclass_type)]
-    proto_fields = [field.name for field in message.DESCRIPTOR.fields]  # type: ignore[attr-defined]
+    proto_fields = [field.name for field in message.DESCRIPTOR.fields]
 
     assert fields == proto_fields
 

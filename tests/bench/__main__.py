@@ -1,0 +1,42 @@
+"""Run the benchmark suite, print the table, append a dated row to results.jsonl.
+
+python -m tests.bench            # full run (a few minutes)
+python -m tests.bench --quick    # a short pass that checks the suite works
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from tests.bench import bench_job_api
+from tests.bench.harness import RESULTS_FILE, Report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="short runs; figures are rough")
+    parser.add_argument("--no-record", action="store_true", help="do not append to results.jsonl")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS_FILE, help="where to append the row"
+    )
+    parser.add_argument(
+        "--only", choices=["status", "delivery"], help="run one benchmark (nothing is recorded)"
+    )
+    options = parser.parse_args()
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="forgesyte-bench-") as scratch:
+        bench_job_api.run(report, Path(scratch), options.quick, options.only)
+    print()
+    print(report.table())
+    if not (options.no_record or options.only):
+        report.append_to(options.results, "quick" if options.quick else "full")
+        print(f"\nappended to {options.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
