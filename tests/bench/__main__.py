@@ -10,7 +10,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from tests.bench import bench_job_api
+from tests.bench import bench_job_api, bench_worker
 from tests.bench.harness import RESULTS_FILE, Report
 
 
@@ -24,12 +24,17 @@ def main() -> int:
         "--results", type=Path, default=RESULTS_FILE, help="where to append the row"
     )
     parser.add_argument(
-        "--only", choices=["status", "delivery"], help="run one benchmark (nothing is recorded)"
+        "--only",
+        choices=["status", "delivery", "worker"],
+        help="run one benchmark (nothing is recorded)",
     )
     options = parser.parse_args()
     report = Report()
     with tempfile.TemporaryDirectory(prefix="forgesyte-bench-") as scratch:
-        bench_job_api.run(report, Path(scratch), options.quick, options.only)
+        if options.only != "worker":
+            bench_job_api.run(report, Path(scratch), options.quick, options.only)
+        if options.only in (None, "worker"):
+            bench_worker.run(report, Path(scratch) / "worker", options.quick)
     print()
     print(report.table())
     if not (options.no_record or options.only):

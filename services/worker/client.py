@@ -1,0 +1,192 @@
+"""The worker's only link to the rest of the system: WorkerService over gRPC.
+
+Every call carries the worker token and a deadline, and waits for the
+channel to be ready (``wait_for_ready``), so a job API that restarts is
+ridden out: calls queue until it is back or their deadline passes. Errors
+that mean "you no longer hold this job" become ``LeaseLost``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf.duration_pb2 import Duration
+
+from forgesyte.jobs.v1 import job_pb2, worker_service_pb2_grpc
+from forgesyte.jobs.v1 import worker_service_pb2 as pb
+from services.worker.plugin_api import PluginManifest
+
+CALL_DEADLINE_SECONDS = 30.0
+TRANSFER_DEADLINE_SECONDS = 3600.0
+UPLOAD_CHUNK_BYTES = 1024 * 1024
+
+
+class LeaseLost(Exception):
+    """The job API no longer accepts calls for this job from us (lease expired
+    and the job moved on, or it was finished elsewhere)."""
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job this worker holds a lease on."""
+
+    job: job_pb2.Job
+    lease: pb.LeaseRef
+    lease_seconds: float
+
+
+class WorkerClient:
+    """Typed calls to the job API's WorkerService."""
+
+    def __init__(self, channel: grpc.aio.Channel, token: str, worker_id: str) -> None:
+        self._stub = worker_service_pb2_grpc.WorkerServiceStub(channel)
+        self._metadata = (("authorization", f"Bearer {token}"),)
+        self.worker_id = worker_id
+
+    def _options(self, deadline: float = CALL_DEADLINE_SECONDS) -> dict[str, Any]:
+        return {"metadata": self._metadata, "timeout": deadline, "wait_for_ready": True}
+
+    async def advertise(self, manifests: Sequence[PluginManifest]) -> None:
+        request = pb.AdvertisePluginsRequest(
+            worker_id=self.worker_id, plugins=[manifest_to_proto(m) for m in manifests]
+        )
+        await self._stub.AdvertisePlugins(request, **self._options())
+
+    async def claim(self, plugin_ids: Sequence[str], wait_seconds: float) -> ClaimedJob | None:
+        wait = Duration()
+        wait.FromTimedelta(timedelta(seconds=wait_seconds))
+        request = pb.ClaimJobRequest(worker_id=self.worker_id, plugin_ids=plugin_ids, wait=wait)
+        response = await self._stub.ClaimJob(
+            request, **self._options(CALL_DEADLINE_SECONDS + wait_seconds)
+        )
+        if not response.HasField("job"):
+            return None
+        lease_seconds = (
+            response.lease_expires_at.ToDatetime() - response.job.started_at.ToDatetime()
+        ).total_seconds()
+        return ClaimedJob(
+            job=response.job,
+            lease=pb.LeaseRef(job_id=response.job.job_id, lease_id=response.lease_id),
+            lease_seconds=max(lease_seconds, 1.0),
+        )
+
+    async def download_input(self, lease: pb.LeaseRef, destination: Path) -> int:
+        """Stream the job's input into ``destination``; returns its size."""
+        size = 0
+        with _lease_errors():
+            stream = self._stub.DownloadInput(
+                pb.DownloadInputRequest(lease=lease), **self._options(TRANSFER_DEADLINE_SECONDS)
+            )
+            with destination.open("wb") as file:
+                async for message in stream:
+                    file.write(message.chunk)
+                    size += len(message.chunk)
+        return size
+
+    async def report(
+        self,
+        lease: pb.LeaseRef,
+        percent: int | None,
+        current_frame: int | None,
+        total_frames: int | None,
+    ) -> bool:
+        """Record progress (or, with nothing set, just renew the lease).
+
+        Returns True when cancellation of the job was requested.
+        """
+        request = pb.ReportProgressRequest(
+            lease=lease, percent=percent, current_frame=current_frame, total_frames=total_frames
+        )
+        with _lease_errors():
+            response = await self._stub.ReportProgress(request, **self._options())
+        return response.cancel_requested
+
+    async def complete(
+        self, lease: pb.LeaseRef, results: Path, total_frames: int | None
+    ) -> job_pb2.Job:
+        async def messages() -> AsyncIterator[pb.CompleteJobRequest]:
+            header = pb.CompleteJobHeader(lease=lease, total_frames=total_frames)
+            yield pb.CompleteJobRequest(header=header)
+            with results.open("rb") as file:
+                while chunk := file.read(UPLOAD_CHUNK_BYTES):
+                    yield pb.CompleteJobRequest(chunk=chunk)
+
+        with _lease_errors():
+            response = await self._stub.CompleteJob(
+                messages(),
+                **self._options(TRANSFER_DEADLINE_SECONDS),
+            )
+        return response.job
+
+    async def fail(self, lease: pb.LeaseRef, message: str, retryable: bool) -> job_pb2.Job:
+        request = pb.FailJobRequest(lease=lease, error_message=message, retryable=retryable)
+        with _lease_errors():
+            response = await self._stub.FailJob(request, **self._options())
+        return response.job
+
+    async def release(self, lease: pb.LeaseRef, reason: str) -> job_pb2.Job:
+        with _lease_errors():
+            response = await self._stub.ReleaseJob(
+                pb.ReleaseJobRequest(lease=lease, reason=reason), **self._options()
+            )
+        return response.job
+
+    async def acknowledge_cancellation(self, lease: pb.LeaseRef) -> job_pb2.Job:
+        with _lease_errors():
+            response = await self._stub.AcknowledgeCancellation(
+                pb.AcknowledgeCancellationRequest(lease=lease), **self._options()
+            )
+        return response.job
+
+
+@contextmanager
+def _lease_errors() -> Iterator[None]:
+    """Turn FAILED_PRECONDITION (and NOT_FOUND) into LeaseLost."""
+    try:
+        yield
+    except grpc.aio.AioRpcError as error:
+        if error.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND):
+            raise LeaseLost(error.details() or "lease lost") from error
+        raise
+
+
+def manifest_to_proto(manifest: PluginManifest) -> job_pb2.PluginManifest:
+    return job_pb2.PluginManifest(
+        id=manifest.id,
+        name=manifest.name,
+        version=manifest.version,
+        description=manifest.description,
+        tools=[
+            job_pb2.ToolManifest(
+                id=tool.id,
+                description=tool.description,
+                input_types=list(tool.input_types),
+                output_description=tool.output_description,
+            )
+            for tool in manifest.tools
+        ],
+    )
+
+
+def default_worker_id() -> str:
+    return f"{os.uname().nodename}-{os.getpid()}"
+
+
+def open_channel(addr: str) -> grpc.aio.Channel:
+    """A channel that keeps its connection alive and reconnects quickly."""
+    return grpc.aio.insecure_channel(
+        addr,
+        options=[
+            ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 2_000),
+            ("grpc.max_receive_message_length", 8 * 1024 * 1024),
+        ],
+    )
