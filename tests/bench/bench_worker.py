@@ -27,7 +27,7 @@ CHEAP_PLUGIN, CHEAP_TOOL = "scene_cuts", "detect_scene_cuts"
 
 def make_video(path: Path, frames: int, width: int, height: int) -> Path:
     """Moving noise blocks (MJPG), so decoding does real work on every frame."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (width, height))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 25.0, (width, height))
     assert writer.isOpened(), "OpenCV cannot write MJPG here"
     rng = np.random.default_rng(7)
     base = rng.integers(0, 255, size=(height, width, 3), dtype=np.uint8)
