@@ -19,6 +19,21 @@ DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024**3
 DEFAULT_LEASE_SECONDS = 30.0
 DEFAULT_MAX_ATTEMPTS = 3
 
+# Every variable this module reads; deploy manifests may set only these.
+ENVIRONMENT_VARIABLES = (
+    "FORGESYTE_DATA_DIR",
+    "FORGESYTE_DATABASE_URL",
+    "FORGESYTE_JOB_API_ADDR",
+    "FORGESYTE_GATEWAY_ADDR",
+    "FORGESYTE_WORKER_TOKEN",
+    "FORGESYTE_API_TOKEN",
+    "FORGESYTE_MAX_UPLOAD_BYTES",
+    "FORGESYTE_LEASE_SECONDS",
+    "FORGESYTE_MAX_ATTEMPTS",
+    "FORGESYTE_LOG_LEVEL",
+    "FORGESYTE_LOG_FORMAT",
+)
+
 _SIZE_UNITS = {"": 1, "b": 1, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
 _SIZE_PATTERN = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
 

@@ -180,10 +180,15 @@ def default_worker_id() -> str:
 
 
 def open_channel(addr: str) -> grpc.aio.Channel:
-    """A channel that keeps its connection alive and reconnects quickly."""
+    """A channel that keeps its connection alive and reconnects quickly.
+
+    With a ``dns:///`` address that resolves to several job API replicas,
+    calls are spread over all of them.
+    """
     return grpc.aio.insecure_channel(
         addr,
         options=[
+            ("grpc.lb_policy_name", "round_robin"),
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.initial_reconnect_backoff_ms", 200),
             ("grpc.max_reconnect_backoff_ms", 2_000),

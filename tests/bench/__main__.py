@@ -10,6 +10,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from services.common.logging import configure_logging
 from tests.bench import bench_job_api, bench_worker
 from tests.bench.harness import RESULTS_FILE, Report
 
@@ -29,6 +30,7 @@ def main() -> int:
         help="run one benchmark (nothing is recorded)",
     )
     options = parser.parse_args()
+    configure_logging("bench", "WARNING")  # keep the table readable
     report = Report()
     with tempfile.TemporaryDirectory(prefix="forgesyte-bench-") as scratch:
         if options.only != "worker":
