@@ -14,7 +14,12 @@ from tests.support.api import WORKER_TOKEN, Clients, connect
 from tests.support.postgres import temporary_schema
 
 # Short enough that lease and watch behaviour shows within a test.
-FAST_TIMINGS = Timings(watch_poll_seconds=0.5, claim_poll_seconds=0.2, reaper_interval_seconds=0.1)
+FAST_TIMINGS = Timings(
+    watch_poll_seconds=0.5,
+    claim_poll_seconds=0.2,
+    reaper_interval_seconds=0.1,
+    database_check_seconds=0.2,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -62,6 +62,8 @@ class Timings:
     claim_poll_seconds: float = 2.0
     # How often expired leases are looked for.
     reaper_interval_seconds: float = 2.0
+    # How often the database is checked for the health service.
+    database_check_seconds: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,10 @@ class JobManager:
         self._blobs = blobs
         self._hub = hub
         self._snapshots = snapshots
+        # With one writer (SQLite) every change passes through this process,
+        # so the cache is exact. Replicas sharing PostgreSQL trust it only
+        # while their change feed is connected (``change_feed_connected``).
+        self._cache_trusted = store.single_writer
         self._max_upload_bytes = max_upload_bytes
         self._timings = timings or Timings()
         self._executor = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="db")
@@ -135,7 +141,7 @@ class JobManager:
 
     async def get(self, job_id: uuid.UUID) -> JobRecord:
         """The job's snapshot; usually from memory (see ``snapshots``)."""
-        cached = self._snapshots.get(job_id)
+        cached = self._snapshots.get(job_id) if self._cache_trusted else None
         if cached is not None:
             return cached
         return await self._read_job(job_id)
@@ -187,6 +193,19 @@ class JobManager:
 
     async def plugins(self) -> list[PluginManifest]:
         return await self._db(self._store.list_plugins)
+
+    # -- other replicas ----------------------------------------------------
+
+    def apply_remote_change(self, record: JobRecord) -> None:
+        """A change committed by some replica (this one included), via NOTIFY."""
+        self._changed(record)
+        if record.status == JobStatus.PENDING:
+            self._signal_work()
+
+    def change_feed_connected(self, connected: bool) -> None:
+        """Changes may have been missed while disconnected: start the cache afresh."""
+        self._snapshots.clear()
+        self._cache_trusted = connected
 
     # -- worker API ---------------------------------------------------------
 

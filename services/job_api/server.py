@@ -19,7 +19,9 @@ from forgesyte.jobs.v1 import job_service_pb2_grpc, worker_service_pb2_grpc
 from services.common.config import Settings
 from services.common.grpc_server import ServerHandle, build_server, mark_serving, shut_down
 from services.job_api.blobs import LocalBlobStore
+from services.job_api.change_feed import ChangeFeed
 from services.job_api.db import create_db_engine
+from services.job_api.db_health import follow_database
 from services.job_api.hub import ProgressHub
 from services.job_api.interceptors import JOB_SERVICE, WORKER_SERVICE, default_interceptors
 from services.job_api.job_servicer import JobServicer
@@ -33,7 +35,6 @@ log = structlog.get_logger(__name__)
 
 SERVICE_NAMES = (JOB_SERVICE, WORKER_SERVICE)
 DEFAULT_GRACE_SECONDS = 10.0
-SHARED_DATABASE_SNAPSHOT_SECONDS = 0.5
 
 
 @dataclass
@@ -43,7 +44,7 @@ class RunningJobApi:
     handle: ServerHandle
     jobs: JobManager
     engine: Engine
-    reaper: asyncio.Task[None]
+    background: list[asyncio.Task[None]]
 
     @property
     def port(self) -> int:
@@ -52,25 +53,16 @@ class RunningJobApi:
     async def stop(self, grace_seconds: float = DEFAULT_GRACE_SECONDS) -> None:
         """NOT_SERVING, end watch streams, drain calls, then release resources."""
         await shut_down(self.handle, end_streams=self._end_streams, grace_seconds=grace_seconds)
-        self.reaper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.reaper
+        for task in self.background:
+            task.cancel()
+        for task in self.background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.jobs.close()
         self.engine.dispose()
 
     async def _end_streams(self) -> None:
         self.jobs.end_watches()
-
-
-def snapshot_max_age(engine: Engine) -> float | None:
-    """How long a cached snapshot of an unfinished job may be served.
-
-    The embedded SQLite database has one job API writing to it, so every
-    change passes through its cache: no expiry needed. Replicas sharing
-    PostgreSQL see each other's changes only by reading, so a snapshot is
-    trusted for a moment at most.
-    """
-    return None if engine.dialect.name == "sqlite" else SHARED_DATABASE_SNAPSHOT_SECONDS
 
 
 async def start_job_api(
@@ -101,7 +93,7 @@ async def start_job_api(
         store,
         blobs,
         ProgressHub(),
-        SnapshotCache(max_age_seconds=snapshot_max_age(engine)),
+        SnapshotCache(),
         max_upload_bytes=settings.max_upload_bytes,
         timings=timings,
     )
@@ -120,6 +112,18 @@ async def start_job_api(
     )
     await handle.server.start()
     await mark_serving(handle, SERVICE_NAMES)
-    reaper = asyncio.create_task(jobs.run_reaper(), name="lease-reaper")
+    timings = timings or Timings()
+    background = [
+        asyncio.create_task(jobs.run_reaper(), name="lease-reaper"),
+        asyncio.create_task(
+            follow_database(engine, handle.health, SERVICE_NAMES, timings.database_check_seconds),
+            name="database-health",
+        ),
+    ]
+    if engine.dialect.name == "postgresql":
+        feed = ChangeFeed(
+            settings.database_url, jobs.apply_remote_change, jobs.change_feed_connected
+        )
+        background.append(asyncio.create_task(feed.run(), name="change-feed"))
     log.info("job API serving", port=handle.port, database=engine.url.get_backend_name())
-    return RunningJobApi(handle, jobs, engine, reaper)
+    return RunningJobApi(handle, jobs, engine, background)

@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from services.job_api import state_machine
+from services.job_api import change_feed, state_machine
 from services.job_api.db import writer
 from services.job_api.domain import (
     Claim,
@@ -76,6 +76,13 @@ class JobStore:
         self._max_attempts = max_attempts
         self._clock = clock
         self._lock_rows = engine.dialect.name != "sqlite"
+        # Replicas share PostgreSQL and learn of each other's changes by NOTIFY.
+        self._notify = engine.dialect.name == "postgresql"
+
+    @property
+    def single_writer(self) -> bool:
+        """True for the embedded SQLite database: only this process writes to it."""
+        return not self._notify and not self._lock_rows
 
     # -- public job queries -------------------------------------------------
 
@@ -146,6 +153,8 @@ class JobStore:
         try:
             with self._write.begin() as session:
                 session.add(row)
+                session.flush()
+                self._announce(session, row)
         except IntegrityError as error:
             if new.request_id is not None:
                 raise DuplicateRequest(
@@ -183,6 +192,7 @@ class JobStore:
                 return None
             lease_id = str(uuid.uuid4())
             state_machine.claim(row, worker_id, lease_id, self._clock(), self._lease)
+            self._announce(session, row)
             assert row.lease_expires_at is not None
             return Claim(to_record(row), lease_id, row.lease_expires_at)
 
@@ -250,6 +260,7 @@ class JobStore:
             rows = list(session.scalars(query))
             for row in rows:
                 state_machine.expire_lease(row, now)
+                self._announce(session, row)
             return [to_record(row) for row in rows]
 
     # -- plugins ------------------------------------------------------------
@@ -277,7 +288,8 @@ class JobStore:
 
     @contextmanager
     def _locked(self, job_id: uuid.UUID) -> Iterator[JobRow]:
-        """One write transaction holding the job's row lock."""
+        """One write transaction holding the job's row lock; announces the
+        change to other replicas if a visible field changed."""
         query = select(JobRow).where(JobRow.job_id == job_id)
         if self._lock_rows:
             query = query.with_for_update()
@@ -285,7 +297,14 @@ class JobStore:
             row = session.scalars(query).first()
             if row is None:
                 raise JobNotFound(job_id)
+            version_before = row.version
             yield row
+            if row.version != version_before:
+                self._announce(session, row)
+
+    def _announce(self, session: Session, row: JobRow) -> None:
+        if self._notify:
+            change_feed.notify(session, to_record(row))
 
 
 def to_record(row: JobRow) -> JobRecord:

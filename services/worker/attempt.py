@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 import structlog
 
 from services.worker.client import ClaimedJob, LeaseLost, WorkerClient
@@ -48,8 +49,13 @@ class AttemptStopped(Exception):
 
 @dataclass
 class AttemptStats:
-    """What one attempt did, for logs and benchmarks."""
+    """What one attempt did, for logs, benchmarks and the worker's history."""
 
+    job_id: str = ""
+    attempt: int = 0
+    started_at: float = 0.0
+    """``time.monotonic()`` when the attempt began."""
+    ended_at: float = 0.0
     outcome: str = "running"
     progress_writes: int = 0
     heartbeats: int = 0
@@ -76,6 +82,8 @@ class Attempt:
 
     async def run(self) -> AttemptStats:
         job = self.claimed.job
+        self.stats.job_id, self.stats.attempt = job.job_id, job.attempt
+        self.stats.started_at = time.monotonic()
         structlog.contextvars.bind_contextvars(job_id=job.job_id)
         reporter = asyncio.create_task(self._report_progress(), name=f"reporter-{job.job_id}")
         try:
@@ -88,6 +96,7 @@ class Attempt:
             reporter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reporter
+            self.stats.ended_at = time.monotonic()
             structlog.contextvars.unbind_contextvars("job_id")
         log.info(
             "attempt finished",
@@ -169,6 +178,7 @@ class Attempt:
         )
         while True:
             report = await self.bridge.next_report(schedule.seconds_until_due(clock()))
+            cancel = False
             try:
                 if report is None:
                     cancel = await self.client.report(self.claimed.lease, None, None, None)
@@ -184,6 +194,10 @@ class Attempt:
             except LeaseLost:
                 self.bridge.request_stop(StopReason.LEASE_LOST)
                 return
+            except grpc.aio.AioRpcError as error:
+                # Keep going: the next report or heartbeat may get through,
+                # and if none does, the lease lapses and the job is retried.
+                log.warning("progress report failed", code=error.code().name)
             schedule.record_write(clock())
             if cancel:
                 self.bridge.request_stop(StopReason.CANCELLED)

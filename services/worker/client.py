@@ -8,13 +8,14 @@ that mean "you no longer hold this job" become ``LeaseLost``.
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
@@ -23,7 +24,12 @@ from forgesyte.jobs.v1 import job_pb2, worker_service_pb2_grpc
 from forgesyte.jobs.v1 import worker_service_pb2 as pb
 from services.worker.plugin_api import PluginManifest
 
+T = TypeVar("T")
+
 CALL_DEADLINE_SECONDS = 30.0
+# A call the job API answered UNAVAILABLE (e.g. its database restarting) is
+# retried this many times, backing off from 0.2 s to 2 s (about 8 s in all).
+TRANSIENT_RETRIES = 6
 TRANSFER_DEADLINE_SECONDS = 3600.0
 UPLOAD_CHUNK_BYTES = 1024 * 1024
 
@@ -52,6 +58,23 @@ class WorkerClient:
 
     def _options(self, deadline: float = CALL_DEADLINE_SECONDS) -> dict[str, Any]:
         return {"metadata": self._metadata, "timeout": deadline, "wait_for_ready": True}
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Repeat ``call`` while the job API answers UNAVAILABLE.
+
+        Every call retried this way is safe to repeat: progress is monotonic,
+        and an outcome that did land makes the repeat fail as LeaseLost.
+        """
+        delay = 0.2
+        for remaining in range(TRANSIENT_RETRIES, -1, -1):
+            try:
+                return await call()
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.UNAVAILABLE or remaining == 0:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")
 
     async def advertise(self, manifests: Sequence[PluginManifest]) -> None:
         request = pb.AdvertisePluginsRequest(
@@ -105,7 +128,9 @@ class WorkerClient:
             lease=lease, percent=percent, current_frame=current_frame, total_frames=total_frames
         )
         with _lease_errors():
-            response = await self._stub.ReportProgress(request, **self._options())
+            response = await self._retrying(
+                lambda: self._stub.ReportProgress(request, **self._options())
+            )
         return response.cancel_requested
 
     async def complete(
@@ -119,29 +144,32 @@ class WorkerClient:
                     yield pb.CompleteJobRequest(chunk=chunk)
 
         with _lease_errors():
-            response = await self._stub.CompleteJob(
-                messages(),
-                **self._options(TRANSFER_DEADLINE_SECONDS),
+            response = await self._retrying(
+                lambda: self._stub.CompleteJob(
+                    messages(), **self._options(TRANSFER_DEADLINE_SECONDS)
+                )
             )
         return response.job
 
     async def fail(self, lease: pb.LeaseRef, message: str, retryable: bool) -> job_pb2.Job:
         request = pb.FailJobRequest(lease=lease, error_message=message, retryable=retryable)
         with _lease_errors():
-            response = await self._stub.FailJob(request, **self._options())
+            response = await self._retrying(lambda: self._stub.FailJob(request, **self._options()))
         return response.job
 
     async def release(self, lease: pb.LeaseRef, reason: str) -> job_pb2.Job:
+        request = pb.ReleaseJobRequest(lease=lease, reason=reason)
         with _lease_errors():
-            response = await self._stub.ReleaseJob(
-                pb.ReleaseJobRequest(lease=lease, reason=reason), **self._options()
+            response = await self._retrying(
+                lambda: self._stub.ReleaseJob(request, **self._options())
             )
         return response.job
 
     async def acknowledge_cancellation(self, lease: pb.LeaseRef) -> job_pb2.Job:
+        request = pb.AcknowledgeCancellationRequest(lease=lease)
         with _lease_errors():
-            response = await self._stub.AcknowledgeCancellation(
-                pb.AcknowledgeCancellationRequest(lease=lease), **self._options()
+            response = await self._retrying(
+                lambda: self._stub.AcknowledgeCancellation(request, **self._options())
             )
         return response.job
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import deque
 from dataclasses import dataclass, field
 
 import grpc
 import structlog
 
-from services.worker.attempt import Attempt
+from services.worker.attempt import Attempt, AttemptStats
 from services.worker.client import ClaimedJob, WorkerClient
 from services.worker.plugin_api import PluginRegistry
 from services.worker.progress_bridge import StopReason
@@ -29,6 +30,7 @@ from services.worker.progress_bridge import StopReason
 log = structlog.get_logger(__name__)
 
 CLAIM_WAIT_SECONDS = 20.0
+HISTORY_LENGTH = 1000
 RETRY_INITIAL_SECONDS = 0.5
 RETRY_MAX_SECONDS = 10.0
 _TRANSIENT = frozenset(
@@ -80,7 +82,8 @@ class Worker:
         self._stopping = asyncio.Event()
         self._attempts: set[Attempt] = set()
         self._claims: set[asyncio.Future[ClaimedJob | None]] = set()
-        self.completed_attempts = 0
+        # The most recent attempts, newest last: what this worker did, when.
+        self.history: deque[AttemptStats] = deque(maxlen=HISTORY_LENGTH)
 
     async def run(self) -> None:
         """Advertise the plugins, then run the slots until ``stop``."""
@@ -132,7 +135,6 @@ class Worker:
             self._attempts.add(attempt)
             try:
                 await attempt.run()
-                self.completed_attempts += 1
             except grpc.aio.AioRpcError as error:
                 # The job API could not be told the outcome; the lease will
                 # lapse and the job will be retried elsewhere.
@@ -145,6 +147,7 @@ class Worker:
                 await self._sleep_unless_stopping(backoff.delay())
             finally:
                 self._attempts.discard(attempt)
+                self.history.append(attempt.stats)
 
     async def _claim(self) -> ClaimedJob | None:
         """One long-poll claim that ``stop`` may cancel (nothing else is cancelled)."""

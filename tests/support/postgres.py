@@ -42,3 +42,41 @@ def temporary_schema() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+class DatabaseSwitch:
+    """Makes a throw-away database refuse and then accept connections again."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _admin(self, statement: str) -> None:
+        admin = create_engine(admin_url(), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(statement))
+        finally:
+            admin.dispose()
+
+    def cut_off(self) -> None:
+        """Refuse new connections and drop the open ones: the database is 'down'."""
+        self._admin(f'ALTER DATABASE "{self.name}" WITH ALLOW_CONNECTIONS false')
+        self._admin(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.name}'"
+        )
+
+    def restore(self) -> None:
+        self._admin(f'ALTER DATABASE "{self.name}" WITH ALLOW_CONNECTIONS true')
+
+
+@contextmanager
+def temporary_database() -> Iterator[tuple[str, DatabaseSwitch]]:
+    """A new database of its own (so cutting it off disturbs nobody else)."""
+    name = f"fs_test_{uuid.uuid4().hex[:12]}"
+    switch = DatabaseSwitch(name)
+    switch._admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin_url()).set(database=name).render_as_string(hide_password=False), switch
+    finally:
+        switch.restore()
+        switch._admin(f'DROP DATABASE "{name}" WITH (FORCE)')
