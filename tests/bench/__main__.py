@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from services.common.logging import configure_logging
-from tests.bench import bench_job_api, bench_worker
+from tests.bench import bench_job_api, bench_scale, bench_worker
 from tests.bench.harness import RESULTS_FILE, Report
 
 
@@ -26,17 +26,19 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["status", "delivery", "worker"],
+        choices=["status", "delivery", "worker", "scale"],
         help="run one benchmark (nothing is recorded)",
     )
     options = parser.parse_args()
     configure_logging("bench", "WARNING")  # keep the table readable
     report = Report()
     with tempfile.TemporaryDirectory(prefix="forgesyte-bench-") as scratch:
-        if options.only != "worker":
+        if options.only in (None, "status", "delivery"):
             bench_job_api.run(report, Path(scratch), options.quick, options.only)
         if options.only in (None, "worker"):
             bench_worker.run(report, Path(scratch) / "worker", options.quick)
+        if options.only in (None, "scale"):
+            bench_scale.run(report, Path(scratch) / "scale", options.quick)
     print()
     print(report.table())
     if not (options.no_record or options.only):

@@ -95,11 +95,16 @@ async def bench_delivery(
 
 
 async def _delivery_latencies(
-    channels: list[grpc.aio.Channel], watchers: int, reports: int
+    channels: list[grpc.aio.Channel],
+    watchers: int,
+    reports: int,
+    report_channel: grpc.aio.Channel | None = None,
 ) -> list[float]:
-    plugin_id = f"delivery-{watchers}"
-    job_id = await _submit(channels[0], plugin_id)
-    worker = worker_service_pb2_grpc.WorkerServiceStub(channels[0])
+    """Watch on ``channels``; submit and report on ``report_channel`` (default: the first)."""
+    reporting = report_channel or channels[0]
+    plugin_id = f"delivery-{watchers}-{time.monotonic_ns()}"
+    job_id = await _submit(reporting, plugin_id)
+    worker = worker_service_pb2_grpc.WorkerServiceStub(reporting)
     claim = await worker.ClaimJob(
         worker_pb.ClaimJobRequest(worker_id="bench", plugin_ids=[plugin_id]), metadata=AUTH
     )

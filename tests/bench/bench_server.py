@@ -5,7 +5,8 @@ messages as ``JobService/GetJobStatus`` and passes the same interceptors,
 but answers from memory: the ratio between the two is what the database
 and domain layers cost.
 
-    python -m tests.bench.bench_server DATA_DIR   # prints "port N", runs until SIGTERM
+    python -m tests.bench.bench_server DATA_DIR [DATABASE_URL]
+    # prints "port N", runs until SIGTERM; SQLite in DATA_DIR by default
 """
 
 from __future__ import annotations
@@ -52,11 +53,11 @@ def baseline_handler() -> grpc.GenericRpcHandler:
     )
 
 
-async def serve(data_dir: Path) -> None:
+async def serve(data_dir: Path, database_url: str | None) -> None:
     configure_logging("job_api")
     settings = load_settings().with_overrides(
         data_dir=data_dir,
-        database_url=sqlite_url(data_dir),
+        database_url=database_url or sqlite_url(data_dir),
         job_api_addr="127.0.0.1:0",
         worker_token=BENCH_WORKER_TOKEN,
     )
@@ -67,4 +68,4 @@ async def serve(data_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(Path(sys.argv[1])))
+    asyncio.run(serve(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None))

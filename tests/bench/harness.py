@@ -135,6 +135,11 @@ async def closed_loop(
     return LoadResult(len(latencies), time.perf_counter() - started, latencies)
 
 
+def script_path(name: str) -> str:
+    """A console script installed next to the running interpreter."""
+    return str(Path(sys.executable).parent / name)
+
+
 @contextmanager
 def server_process(
     module: str, *args: str, env: dict[str, str] | None = None
