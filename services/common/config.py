@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from services.common.tls import TLS_VARIABLES, TlsConfigError, TlsSettings, load_tls
 
 DEFAULT_JOB_API_ADDR = "127.0.0.1:50051"
 DEFAULT_GATEWAY_ADDR = "127.0.0.1:8080"
@@ -32,6 +34,7 @@ ENVIRONMENT_VARIABLES = (
     "FORGESYTE_MAX_ATTEMPTS",
     "FORGESYTE_LOG_LEVEL",
     "FORGESYTE_LOG_FORMAT",
+    *TLS_VARIABLES,
 )
 
 _SIZE_UNITS = {"": 1, "b": 1, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
@@ -55,6 +58,7 @@ class Settings:
     max_upload_bytes: int
     lease_seconds: float
     max_attempts: int
+    tls: TlsSettings = field(default_factory=TlsSettings)
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given (non-None) fields replaced, for command-line flags."""
@@ -128,4 +132,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_attempts=(
             _positive_int(attempts, "FORGESYTE_MAX_ATTEMPTS") if attempts else DEFAULT_MAX_ATTEMPTS
         ),
+        tls=_tls(env),
     )
+
+
+def _tls(env: Mapping[str, str]) -> TlsSettings:
+    try:
+        return load_tls(env)
+    except TlsConfigError as error:
+        raise ConfigError(str(error)) from None

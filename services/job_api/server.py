@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from forgesyte.jobs.v1 import job_service_pb2_grpc, worker_service_pb2_grpc
 from services.common.config import Settings
 from services.common.grpc_server import ServerHandle, build_server, mark_serving, shut_down
+from services.common.tls import server_credentials
 from services.job_api.blobs import LocalBlobStore
 from services.job_api.change_feed import ChangeFeed
 from services.job_api.db import create_db_engine
@@ -108,7 +109,7 @@ async def start_job_api(
         register=register,
         service_names=SERVICE_NAMES,
         interceptors=default_interceptors(settings.worker_token, settings.api_token),
-        credentials=credentials,
+        credentials=credentials or server_credentials(settings.tls),
     )
     await handle.server.start()
     await mark_serving(handle, SERVICE_NAMES)

@@ -205,21 +205,3 @@ def manifest_to_proto(manifest: PluginManifest) -> job_pb2.PluginManifest:
 
 def default_worker_id() -> str:
     return f"{os.uname().nodename}-{os.getpid()}"
-
-
-def open_channel(addr: str) -> grpc.aio.Channel:
-    """A channel that keeps its connection alive and reconnects quickly.
-
-    With a ``dns:///`` address that resolves to several job API replicas,
-    calls are spread over all of them.
-    """
-    return grpc.aio.insecure_channel(
-        addr,
-        options=[
-            ("grpc.lb_policy_name", "round_robin"),
-            ("grpc.keepalive_time_ms", 30_000),
-            ("grpc.initial_reconnect_backoff_ms", 200),
-            ("grpc.max_reconnect_backoff_ms", 2_000),
-            ("grpc.max_receive_message_length", 8 * 1024 * 1024),
-        ],
-    )

@@ -18,10 +18,11 @@ import sys
 
 import structlog
 
-from services.common.config import ConfigError, load_settings
+from services.common.channels import open_channel
+from services.common.config import ConfigError, Settings, load_settings
 from services.common.grpc_server import wait_for_termination_signal
 from services.common.logging import configure_logging
-from services.worker.client import WorkerClient, default_worker_id, open_channel
+from services.worker.client import WorkerClient, default_worker_id
 from services.worker.plugin_api import PluginRegistry
 from services.worker.runtime import Worker
 
@@ -42,13 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _run(addr: str, token: str, options: argparse.Namespace) -> None:
+async def _run(settings: Settings, addr: str, token: str, options: argparse.Namespace) -> None:
     registry = PluginRegistry.from_entry_points()
     if not registry.plugin_ids:
         raise ConfigError("no plugins are installed (entry point group 'forgesyte.plugins')")
     for failure in registry.load_failures:
         log.warning("plugin not loaded", entry_point=failure.entry_point, reason=failure.reason)
-    async with open_channel(addr) as channel:
+    async with open_channel(addr, settings.tls) as channel:
         client = WorkerClient(channel, token, options.worker_id or default_worker_id())
         worker = Worker(
             client,
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                 "FORGESYTE_WORKER_TOKEN is required: the job API only accepts workers that "
                 "present it (`forgesyte up` generates one for the local stack)"
             )
-        asyncio.run(_run(options.addr or settings.job_api_addr, settings.worker_token, options))
+        addr = options.addr or settings.job_api_addr
+        asyncio.run(_run(settings, addr, settings.worker_token, options))
     except ConfigError as error:
         print(f"forgesyte-worker: {error}", file=sys.stderr)
         return 2

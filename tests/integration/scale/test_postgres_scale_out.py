@@ -26,9 +26,10 @@ from sqlalchemy.engine import make_url
 
 from forgesyte.jobs.v1 import job_pb2
 from forgesyte.jobs.v1 import job_service_pb2 as jobs_pb
+from services.common.channels import open_channel
 from services.job_api.server import RunningJobApi, start_job_api
 from services.worker.attempt import AttemptStats
-from services.worker.client import WorkerClient, open_channel
+from services.worker.client import WorkerClient
 from services.worker.plugin_api import PluginRegistry
 from services.worker.runtime import Worker
 from tests.conftest import FAST_TIMINGS, job_api_settings

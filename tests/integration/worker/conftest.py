@@ -10,8 +10,9 @@ import pytest
 
 from forgesyte.jobs.v1 import job_pb2
 from forgesyte.jobs.v1 import job_service_pb2 as jobs_pb
+from services.common.channels import open_channel
 from services.job_api.server import RunningJobApi
-from services.worker.client import WorkerClient, open_channel
+from services.worker.client import WorkerClient
 from services.worker.plugin_api import PluginRegistry
 from services.worker.runtime import Worker
 from tests.support.api import WORKER_TOKEN, Clients

@@ -72,9 +72,7 @@ async def test_unusable_inputs_fail_clearly_and_the_worker_carries_on(
         assert final.error_message, name
         assert "Traceback" not in final.error_message
         assert "/" not in final.error_message, "no server paths in messages"
-    job = await clients.submit(
-        good.read_bytes(), plugin_id="scene_cuts", tool="detect_scene_cuts"
-    )
+    job = await clients.submit(good.read_bytes(), plugin_id="scene_cuts", tool="detect_scene_cuts")
     final = await wait_for(clients, job.job_id, lambda j: j.status in TERMINAL)
     assert final.status == job_pb2.JOB_STATUS_COMPLETED
 

@@ -1,0 +1,119 @@
+"""Steps the gateway tests share: uploads through HTTP, a scripted worker
+through the real WorkerService, and reading Server-Sent Events."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from forgesyte.jobs.v1 import job_pb2
+from forgesyte.jobs.v1 import worker_service_pb2 as worker_pb
+from tests.support.api import Clients, lease_of, worker_metadata
+
+VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4096  # ~1 MB
+RESULTS = {"frames": [{"frame_index": 0, "detections": []}], "summary": {"frames_with_motion": 0}}
+
+
+def upload_form(data: bytes = VIDEO_BYTES, filename: str = "clip.mp4") -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    # A file object, as for a real upload (aiohttp warns about large raw bytes).
+    form.add_field("file", io.BytesIO(data), filename=filename, content_type="video/mp4")
+    return form
+
+
+async def submit(
+    http: aiohttp.ClientSession,
+    data: bytes = VIDEO_BYTES,
+    *,
+    plugin_id: str = "motion",
+    tool: str = "detect_motion",
+    filename: str = "clip.mp4",
+    headers: dict[str, str] | None = None,
+) -> str:
+    """Upload through the gateway; returns the new job's id."""
+    response = await http.post(
+        "/v1/video/submit",
+        params={"plugin_id": plugin_id, "tool": tool},
+        data=upload_form(data, filename),
+        headers=headers,
+    )
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    assert set(body) == {"job_id"}
+    return str(body["job_id"])
+
+
+async def start(clients: Clients, job_id: str) -> worker_pb.LeaseRef:
+    """Claim the (only pending) job as a scripted worker."""
+    claim = await clients.claim()
+    assert claim.job.job_id == job_id
+    return lease_of(claim)
+
+
+async def finish(clients: Clients, lease: worker_pb.LeaseRef) -> job_pb2.Job:
+    return await clients.complete(lease, json.dumps(RESULTS).encode())
+
+
+async def fail(clients: Clients, lease: worker_pb.LeaseRef, message: str) -> job_pb2.Job:
+    response = await clients.worker.FailJob(
+        worker_pb.FailJobRequest(lease=lease, error_message=message, retryable=False),
+        metadata=worker_metadata(),
+    )
+    return response.job
+
+
+async def get_json(http: aiohttp.ClientSession, path: str, status: int = 200, **kwargs: Any) -> Any:
+    response = await http.get(path, **kwargs)
+    assert response.status == status, await response.text()
+    assert response.content_type == "application/json"
+    return await response.json()
+
+
+@dataclass
+class Event:
+    """One Server-Sent Event, or a comment (``kind == "comment"``)."""
+
+    kind: str
+    id: str | None = None
+    data: str = ""
+
+    def json(self) -> Any:
+        return json.loads(self.data)
+
+
+async def next_event(response: aiohttp.ClientResponse) -> Event | None:
+    """The next event or comment of a stream; None at its end."""
+    fields: dict[str, str] = {}
+    data: list[str] = []
+    comment = False
+    async for raw in response.content:
+        line = raw.decode().rstrip("\r\n")
+        if not line:
+            if comment and not fields and not data:
+                return Event("comment")
+            if fields or data:
+                return Event(fields.get("event", "message"), fields.get("id"), "\n".join(data))
+            continue
+        if line.startswith(":"):
+            comment = True
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            data.append(value)
+        else:
+            fields[name] = value
+    return None
+
+
+async def job_events(response: aiohttp.ClientResponse) -> list[dict[str, Any]]:
+    """Every ``job`` event until the stream ends, as parsed JSON with its id."""
+    events = []
+    while (event := await next_event(response)) is not None:
+        if event.kind == "job":
+            events.append({"id": event.id, **event.json()})
+    return events
