@@ -178,8 +178,14 @@ def _code_of(error: BaseException, context: grpc.aio.ServicerContext[Any, Any]) 
 def _log_call(method_name: str, code: grpc.StatusCode, started: float) -> None:
     duration_ms = round((time.perf_counter() - started) * 1000, 3)
     level = "info" if code in _QUIET_CODES else "warning"
-    getattr(log, level)("rpc", method=method_name, code=code.name, duration_ms=duration_ms)
+    # The job id was bound from the request, or by the servicer once known
+    # (e.g. after SubmitJob created it); it is named here explicitly so the
+    # line always carries it, whatever else the context holds.
+    job_id = structlog.contextvars.get_contextvars().get("job_id")
     structlog.contextvars.unbind_contextvars("job_id")
+    getattr(log, level)(
+        "rpc", method=method_name, job_id=job_id, code=code.name, duration_ms=duration_ms
+    )
 
 
 _QUIET_CODES = frozenset(
