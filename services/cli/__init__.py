@@ -1,0 +1,1 @@
+"""The ``forgesyte`` command line: job commands, ``smoke`` and ``up`` (see ``main``)."""
