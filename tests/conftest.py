@@ -19,6 +19,7 @@ FAST_TIMINGS = Timings(
     claim_poll_seconds=0.2,
     reaper_interval_seconds=0.1,
     database_check_seconds=0.2,
+    upload_idle_seconds=2.0,
 )
 
 

@@ -185,10 +185,14 @@ async def _upload_messages(
     path: Path, header: job_service_pb2.SubmitJobHeader, on_sent: Callable[[int], None]
 ) -> AsyncIterator[job_service_pb2.SubmitJobRequest]:
     yield job_service_pb2.SubmitJobRequest(header=header)
+    sent = 0
     with path.open("rb") as file:
         while chunk := await asyncio.to_thread(file.read, UPLOAD_CHUNK_BYTES):
             yield job_service_pb2.SubmitJobRequest(chunk=chunk)
+            sent += len(chunk)
             on_sent(len(chunk))
+    # Without this last message the job API treats the upload as cut off.
+    yield job_service_pb2.SubmitJobRequest(end=job_pb2.UploadEnd(size_bytes=sent))
 
 
 @asynccontextmanager

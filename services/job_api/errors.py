@@ -37,6 +37,10 @@ class UploadTooLarge(DomainError):
     """An upload exceeded the configured size limit."""
 
 
+class UploadStalled(DomainError):
+    """An upload sent nothing for too long; it is abandoned so it holds nothing."""
+
+
 class DuplicateRequest(DomainError):
     """A request_id was reused for a different submission."""
 

@@ -33,6 +33,7 @@ STATUS_FOR_ERROR: tuple[tuple[type[errors.DomainError], grpc.StatusCode], ...] =
     (errors.LeaseNotHeld, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.IllegalTransition, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.UploadTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (errors.UploadStalled, grpc.StatusCode.DEADLINE_EXCEEDED),
     (errors.DuplicateRequest, grpc.StatusCode.ALREADY_EXISTS),
     (errors.StorageUnavailable, grpc.StatusCode.UNAVAILABLE),
     (errors.ServerShuttingDown, grpc.StatusCode.UNAVAILABLE),

@@ -38,6 +38,7 @@ from services.job_api.errors import (
     IllegalTransition,
     InvalidArgument,
     StorageUnavailable,
+    UploadStalled,
 )
 from services.job_api.hub import ProgressHub
 from services.job_api.pagination import PageCursor, decode_token, encode_token, page_size
@@ -64,6 +65,9 @@ class Timings:
     reaper_interval_seconds: float = 2.0
     # How often the database is checked for the health service.
     database_check_seconds: float = 2.0
+    # An upload (input or results) that sends nothing for this long is
+    # abandoned, so a stalled client cannot hold a call and a file forever.
+    upload_idle_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -343,8 +347,17 @@ class JobManager:
         self, writer: BlobWriter, chunks: AsyncIterator[bytes], *, empty_error: str
     ) -> int:
         """Write every chunk and commit; on any failure nothing is left behind."""
+        idle = self._timings.upload_idle_seconds
         try:
-            async for chunk in chunks:
+            while True:
+                try:
+                    chunk = await asyncio.wait_for(anext(chunks), idle)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    raise UploadStalled(
+                        f"the upload stalled: no data arrived for {idle:g} seconds"
+                    ) from None
                 writer.write(chunk)
             if writer.size == 0:
                 raise InvalidArgument(empty_error)

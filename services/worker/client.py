@@ -139,9 +139,12 @@ class WorkerClient:
         async def messages() -> AsyncIterator[pb.CompleteJobRequest]:
             header = pb.CompleteJobHeader(lease=lease, total_frames=total_frames)
             yield pb.CompleteJobRequest(header=header)
+            sent = 0
             with results.open("rb") as file:
                 while chunk := file.read(UPLOAD_CHUNK_BYTES):
+                    sent += len(chunk)
                     yield pb.CompleteJobRequest(chunk=chunk)
+            yield pb.CompleteJobRequest(end=job_pb2.UploadEnd(size_bytes=sent))
 
         with _lease_errors():
             response = await self._retrying(

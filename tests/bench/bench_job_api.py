@@ -36,6 +36,7 @@ async def _submit(channel: grpc.aio.Channel, plugin_id: str = "bench") -> str:
         )
         yield jobs_pb.SubmitJobRequest(header=header)
         yield jobs_pb.SubmitJobRequest(chunk=b"x" * 1024)
+        yield jobs_pb.SubmitJobRequest(end=job_pb2.UploadEnd(size_bytes=1024))
 
     response = await job_service_pb2_grpc.JobServiceStub(channel).SubmitJob(upload())  # type: ignore[arg-type]
     return response.job.job_id
@@ -146,6 +147,7 @@ async def _delivery_latencies(
 async def _complete(lease: worker_pb.LeaseRef) -> object:
     yield worker_pb.CompleteJobRequest(header=worker_pb.CompleteJobHeader(lease=lease))
     yield worker_pb.CompleteJobRequest(chunk=b"{}")
+    yield worker_pb.CompleteJobRequest(end=job_pb2.UploadEnd(size_bytes=2))
 
 
 def run(report: Report, data_dir: Path, quick: bool, only: str | None) -> None:

@@ -108,6 +108,7 @@ async def _submit_video(stub: job_service_pb2_grpc.JobServiceAsyncStub, video: b
         )
         yield jobs_pb.SubmitJobRequest(header=header)
         yield jobs_pb.SubmitJobRequest(chunk=video)
+        yield jobs_pb.SubmitJobRequest(end=job_pb2.UploadEnd(size_bytes=len(video)))
 
     response = await stub.SubmitJob(upload())  # type: ignore[arg-type]
     return response.job.job_id

@@ -90,6 +90,7 @@ async def _run_job(
         yield jobs_pb.SubmitJobRequest(header=header)
         for start in range(0, len(data), 1024 * 1024):
             yield jobs_pb.SubmitJobRequest(chunk=data[start : start + 1024 * 1024])
+        yield jobs_pb.SubmitJobRequest(end=job_pb2.UploadEnd(size_bytes=len(data)))
 
     submitted = await jobs.SubmitJob(upload())  # type: ignore[arg-type]
     client = WorkerClient(channel, BENCH_WORKER_TOKEN, "bench-worker")

@@ -59,6 +59,7 @@ async def upload_messages(
     yield jobs_pb.SubmitJobRequest(header=header)
     for start in range(0, len(data), chunk_size):
         yield jobs_pb.SubmitJobRequest(chunk=data[start : start + chunk_size])
+    yield jobs_pb.SubmitJobRequest(end=job_pb2.UploadEnd(size_bytes=len(data)))
 
 
 async def result_messages(
@@ -67,6 +68,7 @@ async def result_messages(
     yield worker_pb.CompleteJobRequest(header=worker_pb.CompleteJobHeader(lease=lease))
     for start in range(0, len(document), chunk_size):
         yield worker_pb.CompleteJobRequest(chunk=document[start : start + chunk_size])
+    yield worker_pb.CompleteJobRequest(end=job_pb2.UploadEnd(size_bytes=len(document)))
 
 
 @dataclass

@@ -113,7 +113,8 @@ async def test_an_upload_cancelled_midway_leaves_nothing(clients: Clients, data_
 
     async def stalling_upload() -> AsyncIterator[jobs_pb.SubmitJobRequest]:
         async for message in upload_messages(VIDEO):
-            yield message
+            if message.WhichOneof("payload") != "end":  # the client never finishes
+                yield message
         sent_some.set()
         await asyncio.sleep(60)
 
@@ -128,6 +129,54 @@ async def test_an_upload_cancelled_midway_leaves_nothing(clients: Clients, data_
     assert await job_count(clients) == 0
 
 
+async def test_an_upload_that_trickles_is_abandoned_and_leaves_nothing(
+    clients: Clients, data_dir: Path
+) -> None:
+    await clients.advertise()
+
+    async def trickle() -> AsyncIterator[jobs_pb.SubmitJobRequest]:
+        async for message in upload_messages(VIDEO[:100]):
+            yield message
+        await asyncio.sleep(30)  # longer than the server's idle limit (2 s in tests)
+        yield jobs_pb.SubmitJobRequest(chunk=b"late")
+
+    await expect_error(
+        clients.jobs.SubmitJob(trickle()),
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        "the upload stalled: no data arrived for 2 seconds",
+    )
+    assert stored_files(data_dir) == []
+    assert await job_count(clients) == 0
+
+
+@pytest.mark.parametrize(
+    ("ending", "message"),
+    [
+        ([], "stopped before its end message"),
+        ([job_pb2.UploadEnd(size_bytes=len(VIDEO) - 1)], "the upload is incomplete"),
+        (
+            [job_pb2.UploadEnd(size_bytes=len(VIDEO)), job_pb2.UploadEnd(size_bytes=0)],
+            "nothing may follow the end message",
+        ),
+    ],
+)
+async def test_only_an_upload_closed_by_a_matching_end_message_is_stored(
+    clients: Clients, data_dir: Path, ending: list[job_pb2.UploadEnd], message: str
+) -> None:
+    await clients.advertise()
+
+    async def upload() -> AsyncIterator[jobs_pb.SubmitJobRequest]:
+        async for request in upload_messages(VIDEO):
+            if request.WhichOneof("payload") != "end":
+                yield request
+        for end in ending:
+            yield jobs_pb.SubmitJobRequest(end=end)
+
+    await expect_error(clients.jobs.SubmitJob(upload()), grpc.StatusCode.INVALID_ARGUMENT, message)
+    assert stored_files(data_dir) == []
+    assert await job_count(clients) == 0
+
+
 async def test_stream_must_start_with_exactly_one_header(clients: Clients) -> None:
     await clients.advertise()
 
@@ -135,9 +184,10 @@ async def test_stream_must_start_with_exactly_one_header(clients: Clients) -> No
         yield jobs_pb.SubmitJobRequest(chunk=b"data")
 
     async def two_headers() -> AsyncIterator[jobs_pb.SubmitJobRequest]:
-        async for message in upload_messages(VIDEO):
-            yield message
-        yield jobs_pb.SubmitJobRequest(header=jobs_pb.SubmitJobHeader(plugin_id="motion"))
+        header = jobs_pb.SubmitJobHeader(plugin_id="motion", tool="detect_motion")
+        yield jobs_pb.SubmitJobRequest(header=header)
+        yield jobs_pb.SubmitJobRequest(chunk=b"data")
+        yield jobs_pb.SubmitJobRequest(header=header)
 
     async def nothing() -> AsyncIterator[jobs_pb.SubmitJobRequest]:
         return
@@ -145,7 +195,7 @@ async def test_stream_must_start_with_exactly_one_header(clients: Clients) -> No
 
     for stream, message in [
         (chunk_first(), "first message must carry the header"),
-        (two_headers(), "only chunks may follow the header"),
+        (two_headers(), "only chunks and then the end message may follow the header"),
         (nothing(), "stream was empty"),
     ]:
         await expect_error(

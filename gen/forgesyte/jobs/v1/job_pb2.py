@@ -25,19 +25,21 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66orgesyte/jobs/v1/job.proto\x12\x11\x66orgesyte.jobs.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x04\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12,\n\x06status\x18\x02 \x01(\x0e\x32\x1c.forgesyte.jobs.v1.JobStatus\x12\x15\n\x08progress\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tplugin_id\x18\x06 \x01(\t\x12\x0c\n\x04tool\x18\x07 \x01(\t\x12\x10\n\x08job_type\x18\x08 \x01(\t\x12\x19\n\x11original_filename\x18\t \x01(\t\x12\x1a\n\rcurrent_frame\x18\n \x01(\x03H\x01\x88\x01\x01\x12\x19\n\x0ctotal_frames\x18\x0b \x01(\x03H\x02\x88\x01\x01\x12\x0f\n\x07\x61ttempt\x18\x0c \x01(\x05\x12\x14\n\x0cmax_attempts\x18\r \x01(\x05\x12\x1a\n\rerror_message\x18\x0e \x01(\tH\x03\x88\x01\x01\x12.\n\nstarted_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63\x61ncel_requested\x18\x11 \x01(\x08\x12\x0f\n\x07version\x18\x12 \x01(\x03\x12\x18\n\x10input_size_bytes\x18\x13 \x01(\x03\x42\x0b\n\t_progressB\x10\n\x0e_current_frameB\x0f\n\r_total_framesB\x10\n\x0e_error_message\"`\n\x0cToolManifest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x13\n\x0binput_types\x18\x03 \x03(\t\x12\x1a\n\x12output_description\x18\x04 \x01(\t\"\x80\x01\n\x0ePluginManifest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12.\n\x05tools\x18\x05 \x03(\x0b\x32\x1f.forgesyte.jobs.v1.ToolManifest*\xa2\x01\n\tJobStatus\x12\x1a\n\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12JOB_STATUS_PENDING\x10\x01\x12\x16\n\x12JOB_STATUS_RUNNING\x10\x02\x12\x18\n\x14JOB_STATUS_COMPLETED\x10\x03\x12\x15\n\x11JOB_STATUS_FAILED\x10\x04\x12\x18\n\x14JOB_STATUS_CANCELLED\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66orgesyte/jobs/v1/job.proto\x12\x11\x66orgesyte.jobs.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x04\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12,\n\x06status\x18\x02 \x01(\x0e\x32\x1c.forgesyte.jobs.v1.JobStatus\x12\x15\n\x08progress\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tplugin_id\x18\x06 \x01(\t\x12\x0c\n\x04tool\x18\x07 \x01(\t\x12\x10\n\x08job_type\x18\x08 \x01(\t\x12\x19\n\x11original_filename\x18\t \x01(\t\x12\x1a\n\rcurrent_frame\x18\n \x01(\x03H\x01\x88\x01\x01\x12\x19\n\x0ctotal_frames\x18\x0b \x01(\x03H\x02\x88\x01\x01\x12\x0f\n\x07\x61ttempt\x18\x0c \x01(\x05\x12\x14\n\x0cmax_attempts\x18\r \x01(\x05\x12\x1a\n\rerror_message\x18\x0e \x01(\tH\x03\x88\x01\x01\x12.\n\nstarted_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63\x61ncel_requested\x18\x11 \x01(\x08\x12\x0f\n\x07version\x18\x12 \x01(\x03\x12\x18\n\x10input_size_bytes\x18\x13 \x01(\x03\x42\x0b\n\t_progressB\x10\n\x0e_current_frameB\x0f\n\r_total_framesB\x10\n\x0e_error_message\"\x1f\n\tUploadEnd\x12\x12\n\nsize_bytes\x18\x01 \x01(\x03\"`\n\x0cToolManifest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x13\n\x0binput_types\x18\x03 \x03(\t\x12\x1a\n\x12output_description\x18\x04 \x01(\t\"\x80\x01\n\x0ePluginManifest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12.\n\x05tools\x18\x05 \x03(\x0b\x32\x1f.forgesyte.jobs.v1.ToolManifest*\xa2\x01\n\tJobStatus\x12\x1a\n\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12JOB_STATUS_PENDING\x10\x01\x12\x16\n\x12JOB_STATUS_RUNNING\x10\x02\x12\x18\n\x14JOB_STATUS_COMPLETED\x10\x03\x12\x15\n\x11JOB_STATUS_FAILED\x10\x04\x12\x18\n\x14JOB_STATUS_CANCELLED\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'forgesyte.jobs.v1.job_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBSTATUS']._serialized_start=934
-  _globals['_JOBSTATUS']._serialized_end=1096
+  _globals['_JOBSTATUS']._serialized_start=967
+  _globals['_JOBSTATUS']._serialized_end=1129
   _globals['_JOB']._serialized_start=84
   _globals['_JOB']._serialized_end=702
-  _globals['_TOOLMANIFEST']._serialized_start=704
-  _globals['_TOOLMANIFEST']._serialized_end=800
-  _globals['_PLUGINMANIFEST']._serialized_start=803
-  _globals['_PLUGINMANIFEST']._serialized_end=931
+  _globals['_UPLOADEND']._serialized_start=704
+  _globals['_UPLOADEND']._serialized_end=735
+  _globals['_TOOLMANIFEST']._serialized_start=737
+  _globals['_TOOLMANIFEST']._serialized_end=833
+  _globals['_PLUGINMANIFEST']._serialized_start=836
+  _globals['_PLUGINMANIFEST']._serialized_end=964
 # @@protoc_insertion_point(module_scope)

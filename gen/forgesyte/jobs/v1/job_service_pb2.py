@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from forgesyte.jobs.v1 import job_pb2 as forgesyte_dot_jobs_dot_v1_dot_job__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#forgesyte/jobs/v1/job_service.proto\x12\x11\x66orgesyte.jobs.v1\x1a\x1b\x66orgesyte/jobs/v1/job.proto\"\x87\x01\n\x0fSubmitJobHeader\x12\x11\n\tplugin_id\x18\x01 \x01(\t\x12\x0c\n\x04tool\x18\x02 \x01(\t\x12\x10\n\x08job_type\x18\x03 \x01(\t\x12\x19\n\x11original_filename\x18\x04 \x01(\t\x12\x17\n\nrequest_id\x18\x05 \x01(\tH\x00\x88\x01\x01\x42\r\n\x0b_request_id\"d\n\x10SubmitJobRequest\x12\x34\n\x06header\x18\x01 \x01(\x0b\x32\".forgesyte.jobs.v1.SubmitJobHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"8\n\x11SubmitJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.forgesyte.jobs.v1.Job\"%\n\x13GetJobStatusRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\";\n\x14GetJobStatusResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.forgesyte.jobs.v1.Job\"&\n\x14WatchProgressRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"<\n\x15WatchProgressResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.forgesyte.jobs.v1.Job\"f\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x06status\x18\x03 \x01(\x0e\x32\x1c.forgesyte.jobs.v1.JobStatus\"Q\n\x10ListJobsResponse\x12$\n\x04jobs\x18\x01 \x03(\x0b\x32\x16.forgesyte.jobs.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"8\n\x11\x43\x61ncelJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.forgesyte.jobs.v1.Job\"&\n\x14GetJobResultsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"V\n\x15GetJobResultsResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x18\n\x10total_size_bytes\x18\x03 \x01(\x03\"\x14\n\x12ListPluginsRequest\"I\n\x13ListPluginsResponse\x12\x32\n\x07plugins\x18\x01 \x03(\x0b\x32!.forgesyte.jobs.v1.PluginManifest2\x9e\x05\n\nJobService\x12X\n\tSubmitJob\x12#.forgesyte.jobs.v1.SubmitJobRequest\x1a$.forgesyte.jobs.v1.SubmitJobResponse(\x01\x12_\n\x0cGetJobStatus\x12&.forgesyte.jobs.v1.GetJobStatusRequest\x1a\'.forgesyte.jobs.v1.GetJobStatusResponse\x12\x64\n\rWatchProgress\x12\'.forgesyte.jobs.v1.WatchProgressRequest\x1a(.forgesyte.jobs.v1.WatchProgressResponse0\x01\x12S\n\x08ListJobs\x12\".forgesyte.jobs.v1.ListJobsRequest\x1a#.forgesyte.jobs.v1.ListJobsResponse\x12V\n\tCancelJob\x12#.forgesyte.jobs.v1.CancelJobRequest\x1a$.forgesyte.jobs.v1.CancelJobResponse\x12\x64\n\rGetJobResults\x12\'.forgesyte.jobs.v1.GetJobResultsRequest\x1a(.forgesyte.jobs.v1.GetJobResultsResponse0\x01\x12\\\n\x0bListPlugins\x12%.forgesyte.jobs.v1.ListPluginsRequest\x1a&.forgesyte.jobs.v1.ListPluginsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#forgesyte/jobs/v1/job_service.proto\x12\x11\x66orgesyte.jobs.v1\x1a\x1b\x66orgesyte/jobs/v1/job.proto\"\x87\x01\n\x0fSubmitJobHeader\x12\x11\n\tplugin_id\x18\x01 \x01(\t\x12\x0c\n\x04tool\x18\x02 \x01(\t\x12\x10\n\x08job_type\x18\x03 \x01(\t\x12\x19\n\x11original_filename\x18\x04 \x01(\t\x12\x17\n\nrequest_id\x18\x05 \x01(\tH\x00\x88\x01\x01\x42\r\n\x0b_request_id\"\x91\x01\n\x10SubmitJobRequest\x12\x34\n\x06header\x18\x01 \x01(\x0b\x32\".forgesyte.jobs.v1.SubmitJobHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x12+\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x1c.forgesyte.jobs.v1.UploadEndH\x00\x42\t\n\x07payload\"8\n\x11SubmitJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.forgesyte.jobs.v1.Job\"%\n\x13GetJobStatusRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\";\n\x14GetJobStatusResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.forgesyte.jobs.v1.Job\"&\n\x14WatchProgressRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"<\n\x15WatchProgressResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.forgesyte.jobs.v1.Job\"f\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x06status\x18\x03 \x01(\x0e\x32\x1c.forgesyte.jobs.v1.JobStatus\"Q\n\x10ListJobsResponse\x12$\n\x04jobs\x18\x01 \x03(\x0b\x32\x16.forgesyte.jobs.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"8\n\x11\x43\x61ncelJobResponse\x12#\n\x03job\x18\x01 \x01(\x0b\x32\x16.forgesyte.jobs.v1.Job\"&\n\x14GetJobResultsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"V\n\x15GetJobResultsResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x18\n\x10total_size_bytes\x18\x03 \x01(\x03\"\x14\n\x12ListPluginsRequest\"I\n\x13ListPluginsResponse\x12\x32\n\x07plugins\x18\x01 \x03(\x0b\x32!.forgesyte.jobs.v1.PluginManifest2\x9e\x05\n\nJobService\x12X\n\tSubmitJob\x12#.forgesyte.jobs.v1.SubmitJobRequest\x1a$.forgesyte.jobs.v1.SubmitJobResponse(\x01\x12_\n\x0cGetJobStatus\x12&.forgesyte.jobs.v1.GetJobStatusRequest\x1a\'.forgesyte.jobs.v1.GetJobStatusResponse\x12\x64\n\rWatchProgress\x12\'.forgesyte.jobs.v1.WatchProgressRequest\x1a(.forgesyte.jobs.v1.WatchProgressResponse0\x01\x12S\n\x08ListJobs\x12\".forgesyte.jobs.v1.ListJobsRequest\x1a#.forgesyte.jobs.v1.ListJobsResponse\x12V\n\tCancelJob\x12#.forgesyte.jobs.v1.CancelJobRequest\x1a$.forgesyte.jobs.v1.CancelJobResponse\x12\x64\n\rGetJobResults\x12\'.forgesyte.jobs.v1.GetJobResultsRequest\x1a(.forgesyte.jobs.v1.GetJobResultsResponse0\x01\x12\\\n\x0bListPlugins\x12%.forgesyte.jobs.v1.ListPluginsRequest\x1a&.forgesyte.jobs.v1.ListPluginsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,34 +34,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUBMITJOBHEADER']._serialized_start=88
   _globals['_SUBMITJOBHEADER']._serialized_end=223
-  _globals['_SUBMITJOBREQUEST']._serialized_start=225
-  _globals['_SUBMITJOBREQUEST']._serialized_end=325
-  _globals['_SUBMITJOBRESPONSE']._serialized_start=327
-  _globals['_SUBMITJOBRESPONSE']._serialized_end=383
-  _globals['_GETJOBSTATUSREQUEST']._serialized_start=385
-  _globals['_GETJOBSTATUSREQUEST']._serialized_end=422
-  _globals['_GETJOBSTATUSRESPONSE']._serialized_start=424
-  _globals['_GETJOBSTATUSRESPONSE']._serialized_end=483
-  _globals['_WATCHPROGRESSREQUEST']._serialized_start=485
-  _globals['_WATCHPROGRESSREQUEST']._serialized_end=523
-  _globals['_WATCHPROGRESSRESPONSE']._serialized_start=525
-  _globals['_WATCHPROGRESSRESPONSE']._serialized_end=585
-  _globals['_LISTJOBSREQUEST']._serialized_start=587
-  _globals['_LISTJOBSREQUEST']._serialized_end=689
-  _globals['_LISTJOBSRESPONSE']._serialized_start=691
-  _globals['_LISTJOBSRESPONSE']._serialized_end=772
-  _globals['_CANCELJOBREQUEST']._serialized_start=774
-  _globals['_CANCELJOBREQUEST']._serialized_end=808
-  _globals['_CANCELJOBRESPONSE']._serialized_start=810
-  _globals['_CANCELJOBRESPONSE']._serialized_end=866
-  _globals['_GETJOBRESULTSREQUEST']._serialized_start=868
-  _globals['_GETJOBRESULTSREQUEST']._serialized_end=906
-  _globals['_GETJOBRESULTSRESPONSE']._serialized_start=908
-  _globals['_GETJOBRESULTSRESPONSE']._serialized_end=994
-  _globals['_LISTPLUGINSREQUEST']._serialized_start=996
-  _globals['_LISTPLUGINSREQUEST']._serialized_end=1016
-  _globals['_LISTPLUGINSRESPONSE']._serialized_start=1018
-  _globals['_LISTPLUGINSRESPONSE']._serialized_end=1091
-  _globals['_JOBSERVICE']._serialized_start=1094
-  _globals['_JOBSERVICE']._serialized_end=1764
+  _globals['_SUBMITJOBREQUEST']._serialized_start=226
+  _globals['_SUBMITJOBREQUEST']._serialized_end=371
+  _globals['_SUBMITJOBRESPONSE']._serialized_start=373
+  _globals['_SUBMITJOBRESPONSE']._serialized_end=429
+  _globals['_GETJOBSTATUSREQUEST']._serialized_start=431
+  _globals['_GETJOBSTATUSREQUEST']._serialized_end=468
+  _globals['_GETJOBSTATUSRESPONSE']._serialized_start=470
+  _globals['_GETJOBSTATUSRESPONSE']._serialized_end=529
+  _globals['_WATCHPROGRESSREQUEST']._serialized_start=531
+  _globals['_WATCHPROGRESSREQUEST']._serialized_end=569
+  _globals['_WATCHPROGRESSRESPONSE']._serialized_start=571
+  _globals['_WATCHPROGRESSRESPONSE']._serialized_end=631
+  _globals['_LISTJOBSREQUEST']._serialized_start=633
+  _globals['_LISTJOBSREQUEST']._serialized_end=735
+  _globals['_LISTJOBSRESPONSE']._serialized_start=737
+  _globals['_LISTJOBSRESPONSE']._serialized_end=818
+  _globals['_CANCELJOBREQUEST']._serialized_start=820
+  _globals['_CANCELJOBREQUEST']._serialized_end=854
+  _globals['_CANCELJOBRESPONSE']._serialized_start=856
+  _globals['_CANCELJOBRESPONSE']._serialized_end=912
+  _globals['_GETJOBRESULTSREQUEST']._serialized_start=914
+  _globals['_GETJOBRESULTSREQUEST']._serialized_end=952
+  _globals['_GETJOBRESULTSRESPONSE']._serialized_start=954
+  _globals['_GETJOBRESULTSRESPONSE']._serialized_end=1040
+  _globals['_LISTPLUGINSREQUEST']._serialized_start=1042
+  _globals['_LISTPLUGINSREQUEST']._serialized_end=1062
+  _globals['_LISTPLUGINSRESPONSE']._serialized_start=1064
+  _globals['_LISTPLUGINSRESPONSE']._serialized_end=1137
+  _globals['_JOBSERVICE']._serialized_start=1140
+  _globals['_JOBSERVICE']._serialized_end=1810
 # @@protoc_insertion_point(module_scope)

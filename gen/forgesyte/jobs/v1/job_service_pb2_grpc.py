@@ -78,7 +78,7 @@ class JobServiceServicer:
 
     def SubmitJob(self, request_iterator, context):
         """Uploads a video and creates a pending job. The first message carries the
-        header, every following message a chunk of the file. Errors:
+        header, the following ones chunks of the file, the last one `end`. Errors:
         INVALID_ARGUMENT for a bad header, an unknown plugin or tool, or an empty
         file; RESOURCE_EXHAUSTED above the upload limit. Nothing is stored when
         the call fails or is cancelled.

@@ -35,7 +35,7 @@ class JobServiceStub:
     def __new__(cls, channel: _aio.Channel) -> JobServiceAsyncStub: ...
     SubmitJob: _grpc.StreamUnaryMultiCallable[_job_service_pb2.SubmitJobRequest, _job_service_pb2.SubmitJobResponse]
     """Uploads a video and creates a pending job. The first message carries the
-    header, every following message a chunk of the file. Errors:
+    header, the following ones chunks of the file, the last one `end`. Errors:
     INVALID_ARGUMENT for a bad header, an unknown plugin or tool, or an empty
     file; RESOURCE_EXHAUSTED above the upload limit. Nothing is stored when
     the call fails or is cancelled.
@@ -71,7 +71,7 @@ class JobServiceAsyncStub(JobServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     SubmitJob: _aio.StreamUnaryMultiCallable[_job_service_pb2.SubmitJobRequest, _job_service_pb2.SubmitJobResponse]  # type: ignore[assignment]
     """Uploads a video and creates a pending job. The first message carries the
-    header, every following message a chunk of the file. Errors:
+    header, the following ones chunks of the file, the last one `end`. Errors:
     INVALID_ARGUMENT for a bad header, an unknown plugin or tool, or an empty
     file; RESOURCE_EXHAUSTED above the upload limit. Nothing is stored when
     the call fails or is cancelled.
@@ -110,7 +110,7 @@ class JobServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_job_service_pb2.SubmitJobResponse, _abc.Awaitable[_job_service_pb2.SubmitJobResponse]]:
         """Uploads a video and creates a pending job. The first message carries the
-        header, every following message a chunk of the file. Errors:
+        header, the following ones chunks of the file, the last one `end`. Errors:
         INVALID_ARGUMENT for a bad header, an unknown plugin or tool, or an empty
         file; RESOURCE_EXHAUSTED above the upload limit. Nothing is stored when
         the call fails or is cancelled.

@@ -121,7 +121,8 @@ class WorkerServiceServicer:
 
     def CompleteJob(self, request_iterator, context):
         """Uploads the results (a JSON object) and completes the job at 100%. The
-        first message carries the header, the following ones chunks of the JSON.
+        first message carries the header, the following ones chunks of the JSON,
+        the last one `end`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

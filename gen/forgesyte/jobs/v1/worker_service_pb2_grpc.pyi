@@ -58,7 +58,8 @@ class WorkerServiceStub:
     """
     CompleteJob: _grpc.StreamUnaryMultiCallable[_worker_service_pb2.CompleteJobRequest, _worker_service_pb2.CompleteJobResponse]
     """Uploads the results (a JSON object) and completes the job at 100%. The
-    first message carries the header, the following ones chunks of the JSON.
+    first message carries the header, the following ones chunks of the JSON,
+    the last one `end`.
     """
     FailJob: _grpc.UnaryUnaryMultiCallable[_worker_service_pb2.FailJobRequest, _worker_service_pb2.FailJobResponse]
     """Ends the attempt with an error. A retryable failure puts the job back to
@@ -100,7 +101,8 @@ class WorkerServiceAsyncStub(WorkerServiceStub):
     """
     CompleteJob: _aio.StreamUnaryMultiCallable[_worker_service_pb2.CompleteJobRequest, _worker_service_pb2.CompleteJobResponse]  # type: ignore[assignment]
     """Uploads the results (a JSON object) and completes the job at 100%. The
-    first message carries the header, the following ones chunks of the JSON.
+    first message carries the header, the following ones chunks of the JSON,
+    the last one `end`.
     """
     FailJob: _aio.UnaryUnaryMultiCallable[_worker_service_pb2.FailJobRequest, _worker_service_pb2.FailJobResponse]  # type: ignore[assignment]
     """Ends the attempt with an error. A retryable failure puts the job back to
@@ -169,7 +171,8 @@ class WorkerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_worker_service_pb2.CompleteJobResponse, _abc.Awaitable[_worker_service_pb2.CompleteJobResponse]]:
         """Uploads the results (a JSON object) and completes the job at 100%. The
-        first message carries the header, the following ones chunks of the JSON.
+        first message carries the header, the following ones chunks of the JSON,
+        the last one `end`.
         """
 
     @_abc_1.abstractmethod
