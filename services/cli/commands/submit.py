@@ -35,6 +35,14 @@ def submit(
             show_default=False,
         ),
     ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Print only the new job's id, for scripts: JOB_ID=$(forgesyte submit ... -q).",
+        ),
+    ] = False,
 ) -> None:
     """Upload a video and create a job; with --watch, follow it with a live progress bar.
 
@@ -43,6 +51,10 @@ def submit(
     """
 
     async def command(session: Session) -> ExitCode:
+        if quiet and watch:
+            raise CliError(
+                "--quiet prints only the job id; it cannot go with --watch", ExitCode.USAGE
+            )
         size = _readable_size(video)
         try:
             find_video_tool(await session.client.plugins(), plugin, tool)
@@ -54,14 +66,13 @@ def submit(
             )
         job = JobView.from_proto(submitted)
         if not watch:
-            session.out.answer(
-                job.to_json(),
-                lambda console: console.print(
-                    f"submitted job {job.job_id} ({job.plugin_id}/{job.tool}, "
-                    f"{job.original_filename}, {format_bytes(job.input_size_bytes)})",
-                    markup=False,
-                ),
+            summary = (
+                job.job_id
+                if quiet
+                else f"submitted job {job.job_id} ({job.plugin_id}/{job.tool}, "
+                f"{job.original_filename}, {format_bytes(job.input_size_bytes)})"
             )
+            session.out.answer(job.to_json(), lambda console: console.print(summary, markup=False))
             return ExitCode.OK
         if not session.out.json_mode:
             session.out.note(f"submitted job {job.job_id}")

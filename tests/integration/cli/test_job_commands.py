@@ -95,6 +95,20 @@ async def test_submit_stores_the_job_and_prints_its_id(
     assert "uploaded clip.mp4" in result.stderr
 
 
+async def test_submit_quiet_prints_only_the_job_id_for_scripts(
+    job_api: RunningJobApi, clients: Clients, video: Path
+) -> None:
+    await clients.advertise()
+    args = ("submit", str(video), "--plugin", "motion", "--tool", "detect_motion", "--quiet")
+    result = await forgesyte(*args, port=job_api.port)
+    assert result.code == 0, result.stderr
+    job_id = result.stdout.strip()
+    assert (await clients.status(job_id)).job_id == job_id
+    refused = await forgesyte(*args, "--watch", port=job_api.port)
+    assert refused.code == 2
+    assert "cannot go with --watch" in refused.stderr
+
+
 async def test_submit_json_prints_the_pending_job(
     job_api: RunningJobApi, clients: Clients, video: Path
 ) -> None:
