@@ -81,24 +81,6 @@ def lease(message: worker_service_pb2.LeaseRef) -> LeaseRef:
     return LeaseRef(job_id=parse_job_id(message.job_id), lease_id=message.lease_id)
 
 
-def plugin_manifest(manifest: PluginManifest) -> job_pb2.PluginManifest:
-    return job_pb2.PluginManifest(
-        id=manifest.id,
-        name=manifest.name,
-        version=manifest.version,
-        description=manifest.description,
-        tools=[
-            job_pb2.ToolManifest(
-                id=tool.id,
-                description=tool.description,
-                input_types=list(tool.input_types),
-                output_description=tool.output_description,
-            )
-            for tool in manifest.tools
-        ],
-    )
-
-
 def plugin_manifest_from_proto(message: job_pb2.PluginManifest) -> PluginManifest:
     if not message.id:
         raise InvalidArgument("every advertised plugin needs an id")

@@ -10,6 +10,7 @@ import structlog
 
 from forgesyte.jobs.v1 import job_service_pb2 as pb
 from forgesyte.jobs.v1 import job_service_pb2_grpc
+from services.common.manifests import manifest_to_proto
 from services.job_api import convert
 from services.job_api.domain import JobRecord, parse_job_id
 from services.job_api.jobs import JobManager
@@ -94,4 +95,4 @@ class JobServicer(job_service_pb2_grpc.JobServiceServicer):
         self, request: pb.ListPluginsRequest, context: Context
     ) -> pb.ListPluginsResponse:
         plugins = await self._jobs.plugins()
-        return pb.ListPluginsResponse(plugins=[convert.plugin_manifest(p) for p in plugins])
+        return pb.ListPluginsResponse(plugins=[manifest_to_proto(p) for p in plugins])

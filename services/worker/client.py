@@ -22,6 +22,7 @@ from google.protobuf.duration_pb2 import Duration
 
 from forgesyte.jobs.v1 import job_pb2, worker_service_pb2_grpc
 from forgesyte.jobs.v1 import worker_service_pb2 as pb
+from services.common.manifests import manifest_to_proto
 from services.worker.plugin_api import PluginManifest
 
 T = TypeVar("T")
@@ -186,24 +187,6 @@ def _lease_errors() -> Iterator[None]:
         if error.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND):
             raise LeaseLost(error.details() or "lease lost") from error
         raise
-
-
-def manifest_to_proto(manifest: PluginManifest) -> job_pb2.PluginManifest:
-    return job_pb2.PluginManifest(
-        id=manifest.id,
-        name=manifest.name,
-        version=manifest.version,
-        description=manifest.description,
-        tools=[
-            job_pb2.ToolManifest(
-                id=tool.id,
-                description=tool.description,
-                input_types=list(tool.input_types),
-                output_description=tool.output_description,
-            )
-            for tool in manifest.tools
-        ],
-    )
 
 
 def default_worker_id() -> str:

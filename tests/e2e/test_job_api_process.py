@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 from datetime import timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2
 
 from forgesyte.jobs.v1 import job_service_pb2 as jobs_pb
@@ -26,46 +28,36 @@ async def stream_error(call: grpc.aio.UnaryStreamCall[Any, Any]) -> grpc.aio.Aio
         return error
 
 
-def test_refuses_to_start_without_a_worker_token(tmp_path: Path) -> None:
-    env = job_api_env(tmp_path / "data", FORGESYTE_WORKER_TOKEN="")
-    result = subprocess.run(
-        [script("forgesyte-job-api")],
-        env=env,
+def run_job_api(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [script("forgesyte-job-api"), *args],
+        env={**os.environ, **job_api_env(data_dir, **env)},
         check=False,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2
-    assert "FORGESYTE_WORKER_TOKEN is required" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
-def test_a_bad_setting_is_one_clear_line(tmp_path: Path) -> None:
-    env = job_api_env(tmp_path / "data", FORGESYTE_MAX_UPLOAD_BYTES="lots")
-    result = subprocess.run(
-        [script("forgesyte-job-api")],
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"FORGESYTE_WORKER_TOKEN": ""}, "FORGESYTE_WORKER_TOKEN is required"),
+        ({"FORGESYTE_MAX_UPLOAD_BYTES": "lots"}, "FORGESYTE_MAX_UPLOAD_BYTES='lots'"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_clear_line(
+    tmp_path: Path, setting: dict[str, str], message: str
+) -> None:
+    result = run_job_api(tmp_path / "data", **setting)
     assert result.returncode == 2
-    assert "FORGESYTE_MAX_UPLOAD_BYTES='lots'" in result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
 
 
 def test_migrate_command_reports_the_revision(tmp_path: Path) -> None:
-    env = job_api_env(tmp_path / "data")
-    result = subprocess.run(
-        [script("forgesyte-job-api"), "migrate"],
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_job_api(tmp_path / "data", "migrate")
     assert result.returncode == 0, result.stderr
     assert "database at revision 0004" in result.stdout
     assert (tmp_path / "data" / "forgesyte.db").exists()
