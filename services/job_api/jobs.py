@@ -108,6 +108,11 @@ class JobManager:
         # Strong references, so fire-and-forget tasks are not collected early.
         self._background: set[asyncio.Task[Any]] = set()
 
+    @property
+    def watcher_count(self) -> int:
+        """How many WatchProgress streams this process is serving now."""
+        return self._hub.watcher_count
+
     def end_watches(self) -> None:
         """Make every WatchProgress stream end (the server is shutting down)."""
         self._hub.close()

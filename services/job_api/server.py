@@ -51,6 +51,11 @@ class RunningJobApi:
     def port(self) -> int:
         return self.handle.port
 
+    @property
+    def watcher_count(self) -> int:
+        """Open WatchProgress streams, e.g. to see that clients really let go."""
+        return self.jobs.watcher_count
+
     async def stop(self, grace_seconds: float = DEFAULT_GRACE_SECONDS) -> None:
         """NOT_SERVING, end watch streams, drain calls, then release resources."""
         await shut_down(self.handle, end_streams=self._end_streams, grace_seconds=grace_seconds)

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from services.common.logging import configure_logging
-from tests.bench import bench_job_api, bench_scale, bench_worker
+from tests.bench import bench_gateway, bench_job_api, bench_scale, bench_worker
 from tests.bench.harness import RESULTS_FILE, Report
 
 
@@ -26,7 +26,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["status", "delivery", "worker", "scale"],
+        choices=["status", "delivery", "worker", "scale", "gateway"],
         help="run one benchmark (nothing is recorded)",
     )
     options = parser.parse_args()
@@ -39,6 +39,8 @@ def main() -> int:
             bench_worker.run(report, Path(scratch) / "worker", options.quick)
         if options.only in (None, "scale"):
             bench_scale.run(report, Path(scratch) / "scale", options.quick)
+        if options.only in (None, "gateway"):
+            bench_gateway.run(report, Path(scratch) / "gateway", options.quick)
     print()
     print(report.table())
     if not (options.no_record or options.only):

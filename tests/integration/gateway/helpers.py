@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from forgesyte.jobs.v1 import job_pb2
+from forgesyte.jobs.v1 import job_service_pb2 as jobs_pb
 from forgesyte.jobs.v1 import worker_service_pb2 as worker_pb
 from tests.support.api import Clients, lease_of, worker_metadata
 
@@ -64,6 +66,17 @@ async def fail(clients: Clients, lease: worker_pb.LeaseRef, message: str) -> job
         metadata=worker_metadata(),
     )
     return response.job
+
+
+async def job_count(clients: Clients) -> int:
+    page = await clients.jobs.ListJobs(jobs_pb.ListJobsRequest(page_size=1000))
+    return len(page.jobs)
+
+
+def stored_files(tmp_path: Path) -> list[Path]:
+    """Inputs and unfinished uploads in the data dir of the ``job_api`` fixture."""
+    data = tmp_path / "data"
+    return [*(data / "inputs").iterdir(), *(data / "tmp").iterdir()]
 
 
 async def get_json(http: aiohttp.ClientSession, path: str, status: int = 200, **kwargs: Any) -> Any:

@@ -16,7 +16,6 @@ import aiohttp
 import pytest
 
 from forgesyte.jobs.v1 import job_pb2
-from forgesyte.jobs.v1 import job_service_pb2 as jobs_pb
 from services.gateway.app import RunningGateway
 from services.job_api.server import RunningJobApi
 from tests.integration.gateway.helpers import (
@@ -24,7 +23,9 @@ from tests.integration.gateway.helpers import (
     fail,
     finish,
     get_json,
+    job_count,
     start,
+    stored_files,
     submit,
     upload_form,
 )
@@ -32,17 +33,6 @@ from tests.support.api import Clients
 
 UNKNOWN_JOB = "00000000-0000-4000-8000-000000000000"
 STATUS_FIELDS = {"job_id", "status", "progress", "created_at", "updated_at"}
-
-
-async def job_count(clients: Clients) -> int:
-    page = await clients.jobs.ListJobs(jobs_pb.ListJobsRequest(page_size=1000))
-    return len(page.jobs)
-
-
-def stored_files(tmp_path: Path) -> list[Path]:
-    """Inputs and unfinished uploads in the job API's data dir (the fixture's)."""
-    data = tmp_path / "data"
-    return [*(data / "inputs").iterdir(), *(data / "tmp").iterdir()]
 
 
 # -- POST /v1/video/submit ---------------------------------------------------
