@@ -29,6 +29,10 @@ _ERROR_STATUSES: Final[dict[str, str]] = {
 _COMMON_ERRORS: Final = ("401", "429", "502", "503", "504")
 
 
+# The job API's rule for plugin and tool ids (services.job_api.submission).
+_IDENTIFIER: Json = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$", "maxLength": 128}
+
+
 def _ref(name: str) -> Json:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -214,9 +218,16 @@ def _paths() -> Json:
                         "name": "plugin_id",
                         "in": "query",
                         "required": True,
-                        "schema": {"type": "string"},
+                        "description": "A plugin listed by GET /v1/plugins.",
+                        "schema": _IDENTIFIER,
                     },
-                    {"name": "tool", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {
+                        "name": "tool",
+                        "in": "query",
+                        "required": True,
+                        "description": "A video tool of that plugin.",
+                        "schema": _IDENTIFIER,
+                    },
                 ],
                 requestBody={
                     "required": True,
