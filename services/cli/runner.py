@@ -9,6 +9,7 @@ matching exit code. Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -82,7 +83,28 @@ def run_with_client(ctx: typer.Context, command: Callable[[Session], Awaitable[E
 
 
 async def _guarded(work: Callable[[], Awaitable[ExitCode]], addr: str) -> ExitCode:
+    # asyncio.run's own Ctrl-C handler uses signal.signal, which does not wake
+    # a loop idling in epoll when the kernel hands SIGINT to one of gRPC's
+    # threads: `watch` on a job nobody works on could then never notice it.
+    # The loop's own handler writes to its wakeup fd, so the loop always wakes.
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        if main is not None:
+            main.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, interrupt)
     try:
         return await work()
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
     except grpc.aio.AioRpcError as error:
         raise from_rpc_error(error, addr) from None
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)

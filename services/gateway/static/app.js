@@ -20,7 +20,18 @@ const state = {
   follower: null,
   jobsToken: null,
   jobsRequest: 0,
+  // The newest snapshot of each job this page has seen, by job id, so a list
+  // response that left the server earlier never shows an older state.
+  newest: new Map(),
 };
+
+// Remembers a snapshot and returns the newest one known for that job.
+function newest(job) {
+  const known = state.newest.get(job.job_id);
+  if (known && known.version > job.version) return known;
+  state.newest.set(job.job_id, job);
+  return job;
+}
 
 // ---------------------------------------------------------------- requests
 
@@ -210,6 +221,7 @@ function renderResults(results) {
 }
 
 function renderJob(job) {
+  job = newest(job);
   const running = job.status === "running";
   const known = running && job.progress !== null && job.progress !== undefined;
   $("job-title").textContent = job.original_filename ? `Job: ${job.original_filename}` : "Job";
@@ -409,6 +421,7 @@ async function openJob(jobId) {
   }
   if (section.dataset.jobId !== jobId) return; // another job was opened meanwhile
   renderJob(job);
+  refreshRow(job);
   if (TERMINAL.has(job.status)) {
     section.dataset.live = "done";
     return;
@@ -481,7 +494,7 @@ function jobRow(job) {
 // The followed job's row changes with it, between list reloads.
 function refreshRow(job) {
   const row = $("jobs-table").querySelector(`tr[data-job-id="${job.job_id}"]`);
-  if (row) row.replaceWith(jobRow(job));
+  if (row) row.replaceWith(jobRow(newest(job)));
 }
 
 async function loadJobs(more = false) {
@@ -497,7 +510,7 @@ async function loadJobs(more = false) {
   }
   if (ticket !== state.jobsRequest) return;
   const body = $("jobs-table").tBodies[0];
-  const rows = page.jobs.map(jobRow);
+  const rows = page.jobs.map((job) => jobRow(newest(job)));
   if (more) body.append(...rows);
   else body.replaceChildren(...rows);
   state.jobsToken = page.next_page_token;
