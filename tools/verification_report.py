@@ -60,16 +60,20 @@ def read_junit(path: Path) -> list[Outcome]:
     return outcomes
 
 
+def first_paragraph(docstring: str | None) -> str:
+    """A docstring's opening paragraph on one line (sentences often wrap)."""
+    return " ".join((docstring or "").split("\n\n")[0].split())
+
+
 def module_docstrings(path: Path) -> tuple[str, dict[str, str]]:
-    """A test module's summary line and each test function's first docstring line."""
+    """A test module's summary and each test function's, as first paragraphs."""
     tree = ast.parse(path.read_text())
     functions = {
-        node.name: (ast.get_docstring(node) or "").splitlines()[0]
+        node.name: first_paragraph(ast.get_docstring(node))
         for node in ast.walk(tree)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and ast.get_docstring(node)
     }
-    summary = (ast.get_docstring(tree) or "").splitlines()
-    return (summary[0] if summary else ""), functions
+    return first_paragraph(ast.get_docstring(tree)), functions
 
 
 def area_of(file: str) -> str:

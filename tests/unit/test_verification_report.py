@@ -52,3 +52,9 @@ def test_the_page_counts_groups_and_lists_figures(
     assert "- ✗ `test_a_token_round_trips`" in page
     assert "| status vs empty handler | 1 in flight | 1.11 | ratio |" in page
     assert "commit abc1234" in page
+
+
+def test_summaries_are_whole_first_paragraphs() -> None:
+    text = "Load and soak: a long\nsentence that wraps.\n\nDetails that are left out."
+    assert report.first_paragraph(text) == "Load and soak: a long sentence that wraps."
+    assert report.first_paragraph(None) == ""
