@@ -18,10 +18,15 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from forgesyte.jobs.v1 import job_pb2
+from services.common.job_fields import (
+    STATUS_VALUES,
+    TERMINAL_STATUS_NAMES,
+    job_fields,
+)
 
 
 class JobStatusName(StrEnum):
-    """Every job status, in lifecycle order; the same strings as the REST API."""
+    """The statuses ``list --status`` accepts, in lifecycle order."""
 
     PENDING = "pending"
     RUNNING = "running"
@@ -30,24 +35,13 @@ class JobStatusName(StrEnum):
     CANCELLED = "cancelled"
 
 
-STATUSES = tuple(status.value for status in JobStatusName)
-TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
-
-_STATUS_PREFIX = "JOB_STATUS_"
-
-
-def status_name(status: job_pb2.JobStatus.ValueType) -> str:
-    """``JOB_STATUS_RUNNING`` → ``running``; unknown numbers keep a visible name."""
-    try:
-        name = job_pb2.JobStatus.Name(status)
-    except ValueError:
-        return f"unknown({int(status)})"
-    return name.removeprefix(_STATUS_PREFIX).lower()
+STATUSES = tuple(STATUS_VALUES)
+TERMINAL_STATUSES = TERMINAL_STATUS_NAMES
 
 
 def status_value(name: str) -> job_pb2.JobStatus.ValueType:
     """``running`` → ``JOB_STATUS_RUNNING``, for list filters."""
-    return job_pb2.JobStatus.Value(_STATUS_PREFIX + name.upper())
+    return STATUS_VALUES[name]
 
 
 def _time(stamp: Timestamp, present: bool) -> datetime | None:
@@ -81,25 +75,11 @@ class JobView:
     @classmethod
     def from_proto(cls, job: job_pb2.Job) -> JobView:
         return cls(
-            job_id=job.job_id,
-            status=status_name(job.status),
-            progress=job.progress if job.HasField("progress") else None,
-            current_frame=job.current_frame if job.HasField("current_frame") else None,
-            total_frames=job.total_frames if job.HasField("total_frames") else None,
-            plugin_id=job.plugin_id,
-            tool=job.tool,
-            job_type=job.job_type,
-            original_filename=job.original_filename,
-            input_size_bytes=job.input_size_bytes,
-            attempt=job.attempt,
-            max_attempts=job.max_attempts,
-            cancel_requested=job.cancel_requested,
-            error_message=job.error_message if job.HasField("error_message") else None,
+            **job_fields(job),
             created_at=_time(job.created_at, job.HasField("created_at")),
             updated_at=_time(job.updated_at, job.HasField("updated_at")),
             started_at=_time(job.started_at, job.HasField("started_at")),
             finished_at=_time(job.finished_at, job.HasField("finished_at")),
-            version=job.version,
         )
 
     @property
@@ -113,22 +93,3 @@ class JobView:
             if isinstance(value, datetime):
                 data[key] = value.isoformat()
         return data
-
-
-def plugin_to_json(plugin: job_pb2.PluginManifest) -> dict[str, Any]:
-    """A plugin manifest with its tools, as ``plugins --json`` prints it."""
-    return {
-        "id": plugin.id,
-        "name": plugin.name,
-        "version": plugin.version,
-        "description": plugin.description,
-        "tools": [
-            {
-                "id": tool.id,
-                "description": tool.description,
-                "input_types": list(tool.input_types),
-                "output_description": tool.output_description,
-            }
-            for tool in plugin.tools
-        ],
-    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from services.gateway.views import STATUS_NAMES
+from services.common.job_fields import STATUS_NAMES
 
 Json = dict[str, Any]
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Final
 
 from forgesyte.jobs.v1 import job_pb2
+from services.common.job_fields import STATUS_VALUES
 from services.gateway.errors import ApiError
-from services.gateway.views import STATUS_VALUES
 
 MAX_PAGE_SIZE: Final = 1000
 MAX_PAGE_TOKEN_LENGTH: Final = 1024

@@ -12,6 +12,7 @@ from typing import Final
 import structlog
 from aiohttp import web
 
+from services.common.manifests import manifest_to_dict
 from services.gateway import params
 from services.gateway.auth import forwarded_metadata
 from services.gateway.errors import ApiError
@@ -20,7 +21,7 @@ from services.gateway.options import GatewayOptions
 from services.gateway.results import open_results, read_document, stream_enveloped
 from services.gateway.sse import stream_job_events
 from services.gateway.upload import UploadLimits, submit_upload
-from services.gateway.views import job_view, plugin_view, status_name, status_view, timestamp
+from services.gateway.views import job_view, status_name, status_view, timestamp
 from services.gateway.watch import follow_job
 
 log = structlog.get_logger("forgesyte.gateway")
@@ -137,7 +138,9 @@ async def job_events(request: web.Request) -> web.StreamResponse:
 
 async def list_plugins(request: web.Request) -> web.Response:
     plugins = await request.app[CLIENT].list_plugins(forwarded_metadata(request))
-    return web.json_response({"plugins": [plugin_view(p) for p in plugins], "count": len(plugins)})
+    return web.json_response(
+        {"plugins": [manifest_to_dict(p) for p in plugins], "count": len(plugins)}
+    )
 
 
 async def plugin_manifest(request: web.Request) -> web.Response:
@@ -145,7 +148,7 @@ async def plugin_manifest(request: web.Request) -> web.Response:
     plugins = await request.app[CLIENT].list_plugins(forwarded_metadata(request))
     for plugin in plugins:
         if plugin.id == plugin_id:
-            return web.json_response(plugin_view(plugin))
+            return web.json_response(manifest_to_dict(plugin))
     raise ApiError(404, f"Plugin {plugin_id[:64]!r} not found")
 
 

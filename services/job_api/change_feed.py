@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from services.common.backoff import Backoff
 from services.job_api.domain import JobRecord, JobStatus
 
 log = structlog.get_logger(__name__)
@@ -90,17 +91,16 @@ class ChangeFeed:
 
     async def run(self) -> None:
         """Listen forever, reconnecting with backoff (until cancelled)."""
-        delay = RECONNECT_INITIAL_SECONDS
+        backoff = Backoff(RECONNECT_INITIAL_SECONDS, RECONNECT_MAX_SECONDS, jitter=False)
         while True:
             try:
                 await self._listen()
             except (psycopg.Error, OSError) as error:
                 log.warning("change feed disconnected; reconnecting", error=str(error))
             if self.connected:
-                delay = RECONNECT_INITIAL_SECONDS  # it had worked: retry promptly
+                backoff.reset()  # it had worked: retry promptly
             self._set_connected(False)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+            await asyncio.sleep(backoff.delay())
 
     async def _listen(self) -> None:
         async with await psycopg.AsyncConnection.connect(

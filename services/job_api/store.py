@@ -359,6 +359,3 @@ def _manifest_from_json(text: str) -> PluginManifest:
         description=data["description"],
         tools=tools,
     )
-
-
-__all__ = ["JobStore", "input_key", "result_key", "to_record", "utc_now"]

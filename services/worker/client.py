@@ -22,6 +22,7 @@ from google.protobuf.duration_pb2 import Duration
 
 from forgesyte.jobs.v1 import job_pb2, worker_service_pb2_grpc
 from forgesyte.jobs.v1 import worker_service_pb2 as pb
+from services.common.backoff import Backoff
 from services.common.manifests import manifest_to_proto
 from services.worker.plugin_api import PluginManifest
 
@@ -66,15 +67,14 @@ class WorkerClient:
         Every call retried this way is safe to repeat: progress is monotonic,
         and an outcome that did land makes the repeat fail as LeaseLost.
         """
-        delay = 0.2
+        backoff = Backoff(initial=0.2, ceiling=2.0, jitter=False)
         for remaining in range(TRANSIENT_RETRIES, -1, -1):
             try:
                 return await call()
             except grpc.aio.AioRpcError as error:
                 if error.code() != grpc.StatusCode.UNAVAILABLE or remaining == 0:
                     raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            await asyncio.sleep(backoff.delay())
         raise AssertionError("unreachable")
 
     async def advertise(self, manifests: Sequence[PluginManifest]) -> None:

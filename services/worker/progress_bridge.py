@@ -68,7 +68,3 @@ class ProgressBridge:
     @property
     def stop_reason(self) -> StopReason | None:
         return self._stop_reason
-
-    @property
-    def reports_sent(self) -> int:
-        return self._throttle.reports_sent

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from collections import deque
-from dataclasses import dataclass, field
 
 import grpc
 import structlog
 
+from services.common.backoff import Backoff
 from services.worker.attempt import Attempt, AttemptStats
 from services.worker.client import ClaimedJob, WorkerClient
 from services.worker.plugin_api import PluginRegistry
@@ -42,22 +41,6 @@ _TRANSIENT = frozenset(
         grpc.StatusCode.UNKNOWN,
     }
 )
-
-
-@dataclass
-class Backoff:
-    """Capped exponential backoff with jitter, reset after a success."""
-
-    initial: float = RETRY_INITIAL_SECONDS
-    ceiling: float = RETRY_MAX_SECONDS
-    _next: float = field(default=0.0, init=False)
-
-    def reset(self) -> None:
-        self._next = 0.0
-
-    def delay(self) -> float:
-        self._next = min(self.ceiling, self._next * 2 if self._next else self.initial)
-        return self._next * random.uniform(0.5, 1.0)
 
 
 class Worker:
@@ -98,7 +81,7 @@ class Worker:
         self._stopping.set()
 
     async def _advertise(self) -> None:
-        backoff = Backoff()
+        backoff = Backoff(RETRY_INITIAL_SECONDS, RETRY_MAX_SECONDS)
         manifests = self._registry.manifests()
         while not self._stopping.is_set():
             try:
@@ -112,7 +95,7 @@ class Worker:
                 await self._sleep_unless_stopping(backoff.delay())
 
     async def _slot(self, number: int) -> None:
-        backoff = Backoff()
+        backoff = Backoff(RETRY_INITIAL_SECONDS, RETRY_MAX_SECONDS)
         while not self._stopping.is_set():
             try:
                 claimed = await self._claim()
@@ -121,9 +104,10 @@ class Worker:
                     return  # stop() cut the long poll short
                 raise
             except grpc.aio.AioRpcError as error:
-                if error.code() not in _TRANSIENT:
+                if error.code() in _TRANSIENT:
+                    log.warning("claim failed; retrying", slot=number, code=error.code().name)
+                else:
                     log.error("claim refused", code=error.code().name, detail=error.details())
-                log.warning("claim failed; retrying", slot=number, code=error.code().name)
                 await self._sleep_unless_stopping(backoff.delay())
                 continue
             backoff.reset()

@@ -8,7 +8,7 @@ from rich.console import Console
 from forgesyte.jobs.v1 import job_pb2
 from services.cli.errors import ExitCode
 from services.cli.runner import Session, run_with_client
-from services.cli.views import plugin_to_json
+from services.common.manifests import manifest_to_dict
 
 
 def plugins(ctx: typer.Context) -> None:
@@ -17,7 +17,7 @@ def plugins(ctx: typer.Context) -> None:
     async def command(session: Session) -> ExitCode:
         found = await session.client.plugins()
         session.out.answer(
-            {"plugins": [plugin_to_json(plugin) for plugin in found]},
+            {"plugins": [manifest_to_dict(plugin) for plugin in found]},
             lambda console: _print_plugins(console, found),
         )
         return ExitCode.OK

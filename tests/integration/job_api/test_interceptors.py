@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +63,23 @@ async def test_an_unexpected_error_is_internal_with_a_generic_message(
     assert "Traceback" not in details
 
 
+async def logged_calls(port: int, job_id: str) -> list[MutableMapping[str, Any]]:
+    """What the job API logs for a GetJobStatus of an unknown job, then a worker call."""
+    with structlog.testing.capture_logs() as logs:
+        async with connect(port) as clients:
+            with pytest.raises(grpc.aio.AioRpcError):
+                await clients.status(job_id)
+            await clients.advertise()
+    return logs
+
+
 async def test_each_call_is_logged_with_method_job_code_and_duration(
     api_with_a_bug: RunningJobApi,
 ) -> None:
     job_id = str(uuid.uuid4())
-    with structlog.testing.capture_logs() as logs:
-        async with connect(api_with_a_bug.port) as clients:
-            with pytest.raises(grpc.aio.AioRpcError):
-                await clients.status(job_id)
-    calls = [entry for entry in logs if entry["event"] == "rpc"]
+    logs = await logged_calls(api_with_a_bug.port, job_id)
+    status_method = "/forgesyte.jobs.v1.JobService/GetJobStatus"
+    calls = [e for e in logs if e["event"] == "rpc" and e["method"] == status_method]
     assert len(calls) == 1
     entry = calls[0]
     assert entry["method"] == "/forgesyte.jobs.v1.JobService/GetJobStatus"
@@ -85,11 +93,6 @@ async def test_the_log_carries_the_job_id_and_never_the_token(
     api_with_a_bug: RunningJobApi,
 ) -> None:
     job_id = str(uuid.uuid4())
-    with structlog.testing.capture_logs() as logs:
-        async with connect(api_with_a_bug.port) as clients:
-            with pytest.raises(grpc.aio.AioRpcError):
-                await clients.status(job_id)
-            await clients.advertise()
-    rendered = repr(logs)
+    rendered = repr(await logged_calls(api_with_a_bug.port, job_id))
     assert job_id in rendered
     assert "test-worker-token" not in rendered

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from forgesyte.jobs.v1 import job_pb2
-from services.cli.views import STATUSES, JobView, plugin_to_json, status_name, status_value
+from services.cli.views import STATUSES, JobView, status_value
+from services.common.job_fields import status_name
+from services.common.manifests import manifest_to_dict
 from tests.support.api import TEST_PLUGIN
 from tests.unit.cli.factories import JOB_ID, proto_job
 
@@ -67,7 +69,7 @@ def test_terminal_means_completed_failed_or_cancelled() -> None:
 
 
 def test_plugins_are_listed_with_their_tools_and_input_types() -> None:
-    data = plugin_to_json(TEST_PLUGIN)
+    data = manifest_to_dict(TEST_PLUGIN)
     assert data["id"] == "motion"
     assert [tool["id"] for tool in data["tools"]] == ["detect_motion", "describe_image"]
     assert data["tools"][0]["input_types"] == ["video"]

@@ -7,10 +7,10 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from forgesyte.jobs.v1 import job_pb2
+from services.common.manifests import manifest_to_dict
 from services.gateway.views import (
     is_terminal,
     job_view,
-    plugin_view,
     status_name,
     status_view,
 )
@@ -96,10 +96,10 @@ def test_job_view_estimates_time_left_while_running() -> None:
 
 
 def test_plugin_view_lists_tools_with_input_types() -> None:
-    view = plugin_view(TEST_PLUGIN)
+    view = manifest_to_dict(TEST_PLUGIN)
     assert (view["id"], view["name"], view["version"]) == ("motion", "Motion", "1.0")
     assert [(t["id"], t["input_types"]) for t in view["tools"]] == [
         ("detect_motion", ["video"]),
         ("describe_image", ["image"]),
     ]
-    assert plugin_view(job_pb2.PluginManifest(id="bare"))["name"] == "bare"
+    assert manifest_to_dict(job_pb2.PluginManifest(id="bare"))["name"] == "bare"
