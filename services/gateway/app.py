@@ -22,7 +22,8 @@ from services.gateway.job_client import JobApiClient
 from services.gateway.middleware import error_and_access_middleware
 from services.gateway.openapi import build_spec
 from services.gateway.options import GatewayOptions, split_host_port
-from services.gateway.routes import CLIENT, OPENAPI, OPTIONS, STOPPING, add_routes
+from services.gateway.routes import CLIENT, OPENAPI, OPTIONS, STATUS, STOPPING, add_routes
+from services.gateway.status_cache import StatusCache
 
 log = structlog.get_logger("forgesyte.gateway")
 
@@ -43,15 +44,25 @@ def create_app(options: GatewayOptions, client: JobApiClient) -> web.Application
     app = web.Application(middlewares=middlewares)
     app[CLIENT] = client
     app[OPTIONS] = options
+    app[STATUS] = StatusCache(
+        client,
+        max_jobs=options.status_cache_jobs,
+        idle_seconds=options.status_cache_idle_seconds,
+    )
     app[STOPPING] = asyncio.Event()
     app[OPENAPI] = json.dumps(build_spec(_version())).encode()
     add_routes(app)
     app.on_shutdown.append(_end_event_streams)
+    app.on_cleanup.append(_close_status_cache)
     return app
 
 
 async def _end_event_streams(app: web.Application) -> None:
     app[STOPPING].set()
+
+
+async def _close_status_cache(app: web.Application) -> None:
+    await app[STATUS].close()
 
 
 @dataclass
@@ -62,6 +73,10 @@ class RunningGateway:
     client: JobApiClient
     port: int
     stopped: bool = False
+
+    @property
+    def status_cache(self) -> StatusCache:
+        return self.runner.app[STATUS]
 
     async def stop(self) -> None:
         """End event streams, finish in-flight requests, close the channel (once)."""

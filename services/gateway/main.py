@@ -1,6 +1,7 @@
 """``forgesyte-gateway``: serve the REST API, the event streams and the web UI.
 
 forgesyte-gateway [--addr HOST:PORT] [--job-api-addr HOST:PORT] [--keepalive-seconds S]
+                  [--status-cache-jobs N]
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help="quiet time before an event stream sends a keep-alive comment (default 15)",
     )
+    parser.add_argument(
+        "--status-cache-jobs",
+        type=int,
+        help="how many polled jobs to answer from WatchProgress pushes (default 1000; 0: off)",
+    )
     return parser
 
 
@@ -40,7 +46,12 @@ def _options(parsed: argparse.Namespace) -> GatewayOptions:
     split_host_port(settings.gateway_addr)  # a bad address fails here, with its name
     if parsed.keepalive_seconds is not None and not parsed.keepalive_seconds > 0:
         raise ConfigError("--keepalive-seconds must be a positive number")
-    overrides = {"keepalive_seconds": parsed.keepalive_seconds}
+    if parsed.status_cache_jobs is not None and parsed.status_cache_jobs < 0:
+        raise ConfigError("--status-cache-jobs must be 0 or more")
+    overrides = {
+        "keepalive_seconds": parsed.keepalive_seconds,
+        "status_cache_jobs": parsed.status_cache_jobs,
+    }
     return GatewayOptions.from_settings(
         settings, **{k: v for k, v in overrides.items() if v is not None}
     )

@@ -23,6 +23,10 @@ DEFAULT_UPLOAD_IDLE_SECONDS = 60.0
 # less per byte while keeping the gateway's memory per upload small.
 DEFAULT_UPLOAD_CHUNK_BYTES = 512 * 1024
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 10.0
+# Each cached job holds one WatchProgress stream on the job API (~25 KB
+# there); a job API holds a thousand comfortably.
+DEFAULT_STATUS_CACHE_JOBS = 1000
+DEFAULT_STATUS_CACHE_IDLE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ class GatewayOptions:
     upload_chunk_bytes: int = DEFAULT_UPLOAD_CHUNK_BYTES
     # How long open requests may take to finish when the gateway stops.
     shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS
+    # How many polled jobs the status cache follows (0: every poll asks the
+    # job API), and after how long without a poll it forgets one.
+    status_cache_jobs: int = DEFAULT_STATUS_CACHE_JOBS
+    status_cache_idle_seconds: float = DEFAULT_STATUS_CACHE_IDLE_SECONDS
     # TLS towards the job API (FORGESYTE_TLS_CA and friends); None: plaintext.
     tls: TlsSettings | None = None
 

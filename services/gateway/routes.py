@@ -20,6 +20,7 @@ from services.gateway.job_client import JobApiClient
 from services.gateway.options import GatewayOptions
 from services.gateway.results import open_results, read_document, stream_enveloped
 from services.gateway.sse import stream_job_events
+from services.gateway.status_cache import StatusCache
 from services.gateway.upload import UploadLimits, submit_upload
 from services.gateway.views import job_view, status_name, status_view, timestamp
 from services.gateway.watch import follow_job
@@ -28,6 +29,8 @@ log = structlog.get_logger("forgesyte.gateway")
 
 CLIENT: Final = web.AppKey("client", JobApiClient)
 OPTIONS: Final = web.AppKey("options", GatewayOptions)
+# Job snapshots for the polling routes (status, job, results envelope).
+STATUS: Final = web.AppKey("status", StatusCache)
 # Set when the gateway begins to shut down, so open event streams end.
 STOPPING: Final = web.AppKey("stopping", asyncio.Event)
 OPENAPI: Final = web.AppKey("openapi", bytes)
@@ -63,7 +66,7 @@ async def submit_video(request: web.Request) -> web.Response:
 
 async def video_status(request: web.Request) -> web.Response:
     job_id = params.job_id(request.match_info["job_id"])
-    job = await request.app[CLIENT].get_status(job_id, forwarded_metadata(request))
+    job = await request.app[STATUS].get(job_id, forwarded_metadata(request))
     return web.json_response(status_view(job))
 
 
@@ -71,7 +74,7 @@ async def video_results(request: web.Request) -> web.StreamResponse:
     job_id = params.job_id(request.match_info["job_id"])
     client = request.app[CLIENT]
     metadata = forwarded_metadata(request)
-    job = await client.get_status(job_id, metadata)
+    job = await request.app[STATUS].get(job_id, metadata)
     results = await open_results(client, job_id, metadata, client.call_timeout_seconds)
     envelope = {
         "job_id": job.job_id,
@@ -85,7 +88,7 @@ async def get_job(request: web.Request) -> web.Response:
     job_id = params.job_id(request.match_info["job_id"])
     client = request.app[CLIENT]
     metadata = forwarded_metadata(request)
-    job = await client.get_status(job_id, metadata)
+    job = await request.app[STATUS].get(job_id, metadata)
     view = job_view(job)
     view["results"] = None
     view["results_url"] = None
@@ -113,6 +116,7 @@ async def list_jobs(request: web.Request) -> web.Response:
 async def cancel_job(request: web.Request) -> web.Response:
     job_id = params.job_id(request.match_info["job_id"])
     job = await request.app[CLIENT].cancel(job_id, forwarded_metadata(request))
+    request.app[STATUS].offer(job)  # the canceller's next poll sees its cancel
     log.info("cancellation requested", job_id=job_id, status=status_name(job))
     return web.json_response(job_view(job))
 

@@ -4,10 +4,14 @@
    concurrent connections, side by side in one run with (a) the same query
    made straight to the job API over gRPC and (b) FastAPI + uvicorn reading
    the same job row from the same SQLite file, as ForgeSyte does today.
+   The gateway runs twice: as shipped (repeated polls answered by its
+   status cache) and with the cache off (every poll a GetJobStatus call).
    Every server runs in its own process, and so does every load generator.
-   Runs alternate between the three and repeat, so drift in machine load
+   Runs alternate between the targets and repeat, so drift in machine load
    hits all alike.
-2. Peak gateway memory (RSS, sampled with psutil) while a 1 GiB upload
+2. The status cache's lag: after ``ReportProgress`` returns, how long until
+   a gateway poll shows the new progress (polls back to back).
+3. Peak gateway memory (RSS, sampled with psutil) while a 1 GiB upload
    streams through it. The upload is generated on the fly by the client and
    written to disk once, by the job API.
 """
@@ -28,7 +32,7 @@ from forgesyte.jobs.v1 import job_pb2, job_service_pb2_grpc, worker_service_pb2_
 from forgesyte.jobs.v1 import job_service_pb2 as jobs_pb
 from forgesyte.jobs.v1 import worker_service_pb2 as worker_pb
 from tests.bench.bench_server import BENCH_WORKER_TOKEN
-from tests.bench.harness import LoadResult, Report, server_process
+from tests.bench.harness import LoadResult, Report, percentile, server_process
 from tests.bench.http_load import run_load
 from tests.support.gateway import MultipartFraming, gateway_env
 from tests.support.processes import read_listening_port, running_process, script
@@ -41,8 +45,9 @@ CONNECTIONS = (1, 16, 64)
 UPLOAD_CHUNK = 1024 * 1024
 
 
-async def prepare_running_job(port: int) -> str:
-    """A job that is running at 42%, so every status answer carries progress."""
+async def prepare_running_job(port: int) -> tuple[str, worker_pb.LeaseRef]:
+    """A job that is running at 42%, so every status answer carries progress;
+    its id and the lease to report more progress with."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         worker = worker_service_pb2_grpc.WorkerServiceStub(channel)
         await worker.AdvertisePlugins(
@@ -65,20 +70,17 @@ async def prepare_running_job(port: int) -> str:
         await worker.ReportProgress(
             worker_pb.ReportProgressRequest(lease=lease, percent=42), metadata=AUTH
         )
-        return job_id
+        return job_id, lease
 
 
-async def same_answer(gateway_url: str, fastapi_url: str) -> None:
-    """Both HTTP endpoints must say the same about the job before they race."""
+async def same_answer(urls: list[str]) -> None:
+    """Every HTTP endpoint must say the same about the job before they race."""
     async with aiohttp.ClientSession() as session:
-        answers = []
-        for url in (gateway_url, fastapi_url):
+        for url in urls:
             async with session.get(url) as response:
                 assert response.status == 200, url
-                answers.append(await response.json())
-    gateway, fastapi = answers
-    assert (gateway["status"], gateway["progress"]) == ("running", 42), gateway
-    assert (fastapi["status"], fastapi["progress"]) == ("running", 42), fastapi
+                body = await response.json()
+            assert (body["status"], body["progress"]) == ("running", 42), (url, body)
 
 
 def bench_status(
@@ -93,11 +95,50 @@ def bench_status(
             case = f"{name}, {in_flight} conn"
             report.add("status req/s", case, result.rate, "req/s")
             report.add("status latency", case, result.p50, "ms p50", f"p99 {result.p99:.2f} ms")
-        gateway, direct, fastapi = (merged[name].rate for name in targets)
+        gateway, uncached = merged["gateway"].rate, merged["gateway, no cache"].rate
+        direct, fastapi = merged["gRPC direct"].rate, merged["FastAPI"].rate
         report.add(
             "gateway vs FastAPI", f"{in_flight} conn", gateway / fastapi, "ratio", "target >= 1"
         )
+        report.add("gateway no cache vs FastAPI", f"{in_flight} conn", uncached / fastapi, "ratio")
         report.add("gateway vs gRPC direct", f"{in_flight} conn", gateway / direct, "ratio")
+
+
+async def measure_cache_lag(
+    api_port: int, status_url: str, lease: worker_pb.LeaseRef, steps: range
+) -> list[float]:
+    """Milliseconds from each ``ReportProgress`` returning to the first gateway
+    poll that shows it."""
+    lags = []
+    async with (
+        grpc.aio.insecure_channel(f"127.0.0.1:{api_port}") as channel,
+        aiohttp.ClientSession() as session,
+    ):
+        worker = worker_service_pb2_grpc.WorkerServiceStub(channel)
+        for percent in steps:
+            request = worker_pb.ReportProgressRequest(lease=lease, percent=percent)
+            await worker.ReportProgress(request, metadata=AUTH)
+            reported = time.perf_counter()
+            while True:
+                async with session.get(status_url) as response:
+                    body = await response.json()
+                if body["progress"] == percent:
+                    break
+            lags.append((time.perf_counter() - reported) * 1000)
+    return lags
+
+
+def bench_cache_lag(
+    report: Report, api_port: int, status_url: str, lease: worker_pb.LeaseRef
+) -> None:
+    lags = sorted(asyncio.run(measure_cache_lag(api_port, status_url, lease, range(43, 93))))
+    report.add(
+        "status cache lag",
+        f"{len(lags)} progress reports",
+        percentile(lags, 50),
+        "ms p50",
+        f"p99 {percentile(lags, 99):.2f} ms; ReportProgress returned -> poll shows it",
+    )
 
 
 class PeakRss:
@@ -165,9 +206,13 @@ def run(report: Report, data_dir: Path, quick: bool) -> None:
     print("gateway (job API, gateway, FastAPI and each load generator in its own process)")
     api_dir = data_dir / "gateway"
     with server_process("tests.bench.bench_server", str(api_dir)) as (_, api_port):
-        job_id = asyncio.run(prepare_running_job(api_port))
+        job_id, lease = asyncio.run(prepare_running_job(api_port))
+        gateway_command = [script("forgesyte-gateway")]
         with (
-            running_process([script("forgesyte-gateway")], gateway_env(api_port)) as gateway,
+            running_process(gateway_command, gateway_env(api_port)) as gateway,
+            running_process(
+                [*gateway_command, "--status-cache-jobs", "0"], gateway_env(api_port)
+            ) as uncached_gateway,
             server_process("tests.bench.fastapi_status_app", str(api_dir / "forgesyte.db")) as (
                 _,
                 fastapi_port,
@@ -176,13 +221,16 @@ def run(report: Report, data_dir: Path, quick: bool) -> None:
             gateway_port = read_listening_port(gateway)
             path = f"/v1/video/status/{job_id}"
             gateway_url = f"http://127.0.0.1:{gateway_port}{path}"
+            uncached_url = f"http://127.0.0.1:{read_listening_port(uncached_gateway)}{path}"
             fastapi_url = f"http://127.0.0.1:{fastapi_port}{path}"
-            asyncio.run(same_answer(gateway_url, fastapi_url))
+            asyncio.run(same_answer([gateway_url, uncached_url, fastapi_url]))
             targets = {
                 "gateway": ["http", gateway_url],
+                "gateway, no cache": ["http", uncached_url],
                 "gRPC direct": ["grpc", f"127.0.0.1:{api_port}", job_id],
                 "FastAPI": ["http", fastapi_url],
             }
             bench_status(report, targets, seconds=1.0 if quick else 4.0, repeats=1 if quick else 2)
+            bench_cache_lag(report, api_port, gateway_url, lease)
             size = (128 if quick else 1024) * 1024 * 1024
             bench_upload_memory(report, gateway.pid, gateway_port, size)

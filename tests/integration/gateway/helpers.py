@@ -3,8 +3,10 @@ through the real WorkerService, and reading Server-Sent Events."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +86,15 @@ async def get_json(http: aiohttp.ClientSession, path: str, status: int = 200, **
     assert response.status == status, await response.text()
     assert response.content_type == "application/json"
     return await response.json()
+
+
+async def eventually(check: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
+    """Wait until ``check()`` holds; fail naming ``what`` if it never does."""
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never true: {what}")
 
 
 @dataclass

@@ -8,14 +8,22 @@ import subprocess
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.support.gateway import gateway_env
 from tests.support.processes import job_api_env, read_listening_port, running_process, script
 
 
-def test_a_bad_address_is_one_clear_line() -> None:
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--addr", "nowhere"], "expected HOST:PORT, got 'nowhere'"),
+        (["--status-cache-jobs", "-1"], "--status-cache-jobs must be 0 or more"),
+    ],
+)
+def test_a_bad_setting_is_one_clear_line(arguments: list[str], message: str) -> None:
     result = subprocess.run(
-        [script("forgesyte-gateway"), "--addr", "nowhere"],
+        [script("forgesyte-gateway"), *arguments],
         env={**gateway_env(1), "PATH": "/usr/bin:/bin"},
         check=False,
         capture_output=True,
@@ -23,7 +31,7 @@ def test_a_bad_address_is_one_clear_line() -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert "expected HOST:PORT, got 'nowhere'" in result.stderr
+    assert message in result.stderr
     assert "Traceback" not in result.stderr
 
 

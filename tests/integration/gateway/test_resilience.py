@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +16,7 @@ from services.gateway.app import RunningGateway
 from services.job_api.server import RunningJobApi, start_job_api
 from tests.conftest import FAST_TIMINGS, job_api_settings
 from tests.integration.gateway.helpers import (
+    eventually,
     finish,
     get_json,
     job_count,
@@ -30,14 +30,6 @@ from tests.support.api import Clients, connect
 from tests.support.certificates import CertificateAuthority
 from tests.support.gateway import MultipartFraming, running_gateway
 from tests.support.processes import job_api_env, read_listening_port, running_process, script
-
-
-async def eventually(check: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never true: {what}")
 
 
 async def test_a_job_api_restart_is_503_then_recovers_and_event_streams_carry_on(
@@ -80,7 +72,9 @@ async def test_a_job_api_restart_is_503_then_recovers_and_event_streams_carry_on
                     await asyncio.sleep(0.1)
                 body = await get_json(http, f"/v1/video/status/{job_id}")
                 assert body["status"] == "pending"
-                await eventually(lambda: second.watcher_count == 1, "the stream watches again")
+                # The event stream watches again, and so does the status cache
+                # for the job just polled.
+                await eventually(lambda: second.watcher_count == 2, "both watch again")
 
                 async with connect(port) as clients:
                     await finish(clients, await start(clients, job_id))

@@ -1,0 +1,175 @@
+"""Status polls answered from ``WatchProgress`` pushes.
+
+ForgeSyte's clients poll ``GET /v1/video/status/{job_id}`` every second or
+two for as long as a job runs. Asking the job API each time costs every poll
+a gRPC round trip, the largest part of its latency. Instead, the first poll
+of a job asks the job API and opens a ``WatchProgress`` stream for the job;
+while that stream is live, later polls are answered from the newest
+snapshot it pushed, with no call at all.
+
+What a poll may see:
+
+* A change reaches the cache when the stream delivers it (milliseconds after
+  the job API committed it), and the gateway's own writes (a cancel) are
+  applied at once. So a poll lags the job API by at most the stream's
+  delivery time.
+* Only a live stream's snapshot is served. When the stream breaks (a job API
+  restart) the entry is dropped, and the next poll asks the job API again:
+  503 while it is down, never a stale answer from the cache.
+* Snapshots are accepted only when their ``version`` is newer, so a client
+  never sees a job go back (a stream opened on another job API replica may
+  start a few milliseconds behind the answer that opened it).
+* A terminal snapshot never changes, so it is kept after its stream ends.
+
+It is bounded: at most ``max_jobs`` jobs (the least recently polled is
+evicted and its stream closed), and a job not polled for ``idle_seconds``
+is forgotten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import grpc
+import structlog
+
+from forgesyte.jobs.v1 import job_pb2
+from services.gateway.job_client import JobApiClient, Metadata
+from services.gateway.views import is_terminal
+
+log = structlog.get_logger("forgesyte.gateway.status_cache")
+
+
+@dataclass
+class _Entry:
+    """What the cache knows about one job."""
+
+    # The newest snapshot seen by any path (the poll that opened the entry,
+    # the stream, the gateway's own writes).
+    job: job_pb2.Job
+    last_polled: float
+    # Served only when True: the stream has delivered its first snapshot, so
+    # every later change will reach ``job`` too (or the job is terminal).
+    live: bool = False
+    stream: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def offer(self, job: job_pb2.Job) -> None:
+        if job.version > self.job.version:
+            self.job = job
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.cancel()
+
+
+class StatusCache:
+    """The newest snapshot of each recently polled job, kept current by push."""
+
+    def __init__(self, client: JobApiClient, *, max_jobs: int, idle_seconds: float) -> None:
+        self._client = client
+        self._max_jobs = max_jobs
+        self._idle_seconds = idle_seconds
+        # Least recently polled first, so eviction and expiry look at the front.
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._closed = False
+        # Polls answered from the cache, and polls that asked the job API.
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self._max_jobs > 0
+
+    @property
+    def jobs(self) -> int:
+        """How many jobs the cache holds."""
+        return len(self._entries)
+
+    @property
+    def open_streams(self) -> int:
+        """How many ``WatchProgress`` streams the cache holds open."""
+        return sum(1 for e in self._entries.values() if e.stream and not e.stream.done())
+
+    async def get(self, job_id: str, metadata: Metadata) -> job_pb2.Job:
+        """The job's status: from the cache when its stream is live, else from
+        the job API (whose errors propagate as they are)."""
+        now = asyncio.get_running_loop().time()
+        entry = self._entries.get(job_id)
+        if entry is not None:
+            entry.last_polled = now
+            self._entries.move_to_end(job_id)
+            if entry.live:
+                self.hits += 1
+                return entry.job
+        self.misses += 1
+        job = await self._client.get_status(job_id, metadata)
+        entry = self._entries.get(job_id)  # the call may have taken a while
+        if entry is not None:
+            entry.offer(job)
+        elif self.enabled and not self._closed:
+            self._track(job, metadata, now)
+        return job
+
+    def offer(self, job: job_pb2.Job) -> None:
+        """A snapshot the gateway came by itself (its own write): applied at
+        once, so the writer's next poll sees it."""
+        entry = self._entries.get(job.job_id)
+        if entry is not None:
+            entry.offer(job)
+
+    async def close(self) -> None:
+        """Close every stream and stop expiring entries."""
+        self._closed = True
+        tasks = [e.stream for e in self._entries.values() if e.stream is not None]
+        if self._sweeper is not None:
+            tasks.append(self._sweeper)
+        for task in tasks:
+            task.cancel()
+        self._entries.clear()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _track(self, job: job_pb2.Job, metadata: Metadata, now: float) -> None:
+        while len(self._entries) >= self._max_jobs:
+            _, evicted = self._entries.popitem(last=False)
+            evicted.close()
+        entry = _Entry(job=job, last_polled=now)
+        if is_terminal(job):
+            entry.live = True
+        else:
+            entry.stream = asyncio.create_task(self._follow(job.job_id, entry, metadata))
+        self._entries[job.job_id] = entry
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._expire_idle())
+
+    async def _follow(self, job_id: str, entry: _Entry, metadata: Metadata) -> None:
+        """Keep ``entry`` current until the job ends; drop it if the stream breaks."""
+        call = self._client.watch(job_id, metadata)
+        try:
+            async for message in call:
+                entry.offer(message.job)
+                entry.live = True
+                if is_terminal(message.job):
+                    return  # the entry stays: a terminal snapshot is final
+        except grpc.aio.AioRpcError as error:
+            log.info("status stream ended", job_id=job_id, code=error.code().name)
+        finally:
+            call.cancel()
+        # Ended before the job did: its snapshot would go stale from now on.
+        if self._entries.get(job_id) is entry:
+            del self._entries[job_id]
+
+    async def _expire_idle(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = max(self._idle_seconds / 4, 0.01)
+        while True:
+            await asyncio.sleep(interval)
+            cutoff = loop.time() - self._idle_seconds
+            while self._entries:
+                job_id, entry = next(iter(self._entries.items()))
+                if entry.last_polled > cutoff:
+                    break
+                del self._entries[job_id]
+                entry.close()
