@@ -48,6 +48,7 @@ def create_app(options: GatewayOptions, client: JobApiClient) -> web.Application
         client,
         max_jobs=options.status_cache_jobs,
         idle_seconds=options.status_cache_idle_seconds,
+        max_age_seconds=options.status_cache_max_age_seconds,
     )
     app[STOPPING] = asyncio.Event()
     app[OPENAPI] = json.dumps(build_spec(_version())).encode()

@@ -27,6 +27,7 @@ DEFAULT_SHUTDOWN_GRACE_SECONDS = 10.0
 # there); a job API holds a thousand comfortably.
 DEFAULT_STATUS_CACHE_JOBS = 1000
 DEFAULT_STATUS_CACHE_IDLE_SECONDS = 30.0
+DEFAULT_STATUS_CACHE_MAX_AGE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class GatewayOptions:
     # job API), and after how long without a poll it forgets one.
     status_cache_jobs: int = DEFAULT_STATUS_CACHE_JOBS
     status_cache_idle_seconds: float = DEFAULT_STATUS_CACHE_IDLE_SECONDS
+    # A cached snapshot unconfirmed for this long is checked with the job API,
+    # which bounds what a silently dead stream could hide.
+    status_cache_max_age_seconds: float = DEFAULT_STATUS_CACHE_MAX_AGE_SECONDS
     # TLS towards the job API (FORGESYTE_TLS_CA and friends); None: plaintext.
     tls: TlsSettings | None = None
 

@@ -16,6 +16,11 @@ What a poll may see:
 * Only a live stream's snapshot is served. When the stream breaks (a job API
   restart) the entry is dropped, and the next poll asks the job API again:
   503 while it is down, never a stale answer from the cache.
+* A stream can also die silently (a frozen job API, a lost network path),
+  which keepalive pings notice only after tens of seconds. So a snapshot
+  nothing has confirmed for ``max_age_seconds`` (no message on the stream, no
+  answer from the job API) is checked with the job API by the next poll:
+  one call per job every few seconds at most, whatever the poll rate.
 * Snapshots are accepted only when their ``version`` is newer, so a client
   never sees a job go back (a stream opened on another job API replica may
   start a few milliseconds behind the answer that opened it).
@@ -50,6 +55,8 @@ class _Entry:
     # the stream, the gateway's own writes).
     job: job_pb2.Job
     last_polled: float
+    # When the stream or the job API last vouched for ``job``.
+    confirmed_at: float
     # Served only when True: the stream has delivered its first snapshot, so
     # every later change will reach ``job`` too (or the job is terminal).
     live: bool = False
@@ -59,6 +66,12 @@ class _Entry:
         if job.version > self.job.version:
             self.job = job
 
+    def servable(self, now: float, max_age_seconds: float) -> bool:
+        """Whether a poll may be answered from ``job`` without asking the job API."""
+        if not self.live:
+            return False
+        return is_terminal(self.job) or now - self.confirmed_at < max_age_seconds
+
     def close(self) -> None:
         if self.stream is not None:
             self.stream.cancel()
@@ -67,10 +80,18 @@ class _Entry:
 class StatusCache:
     """The newest snapshot of each recently polled job, kept current by push."""
 
-    def __init__(self, client: JobApiClient, *, max_jobs: int, idle_seconds: float) -> None:
+    def __init__(
+        self,
+        client: JobApiClient,
+        *,
+        max_jobs: int,
+        idle_seconds: float,
+        max_age_seconds: float,
+    ) -> None:
         self._client = client
         self._max_jobs = max_jobs
         self._idle_seconds = idle_seconds
+        self._max_age_seconds = max_age_seconds
         # Least recently polled first, so eviction and expiry look at the front.
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._sweeper: asyncio.Task[None] | None = None
@@ -96,12 +117,13 @@ class StatusCache:
     async def get(self, job_id: str, metadata: Metadata) -> job_pb2.Job:
         """The job's status: from the cache when its stream is live, else from
         the job API (whose errors propagate as they are)."""
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         entry = self._entries.get(job_id)
         if entry is not None:
             entry.last_polled = now
             self._entries.move_to_end(job_id)
-            if entry.live:
+            if entry.servable(now, self._max_age_seconds):
                 self.hits += 1
                 return entry.job
         self.misses += 1
@@ -109,8 +131,9 @@ class StatusCache:
         entry = self._entries.get(job_id)  # the call may have taken a while
         if entry is not None:
             entry.offer(job)
+            entry.confirmed_at = loop.time()
         elif self.enabled and not self._closed:
-            self._track(job, metadata, now)
+            self._track(job, metadata, loop.time())
         return job
 
     def offer(self, job: job_pb2.Job) -> None:
@@ -135,7 +158,7 @@ class StatusCache:
         while len(self._entries) >= self._max_jobs:
             _, evicted = self._entries.popitem(last=False)
             evicted.close()
-        entry = _Entry(job=job, last_polled=now)
+        entry = _Entry(job=job, last_polled=now, confirmed_at=now)
         if is_terminal(job):
             entry.live = True
         else:
@@ -146,20 +169,27 @@ class StatusCache:
 
     async def _follow(self, job_id: str, entry: _Entry, metadata: Metadata) -> None:
         """Keep ``entry`` current until the job ends; drop it if the stream breaks."""
+        loop = asyncio.get_running_loop()
         call = self._client.watch(job_id, metadata)
+        finished = False
         try:
             async for message in call:
                 entry.offer(message.job)
+                entry.confirmed_at = loop.time()
                 entry.live = True
                 if is_terminal(message.job):
-                    return  # the entry stays: a terminal snapshot is final
+                    finished = True  # the entry stays: a terminal snapshot is final
+                    return
         except grpc.aio.AioRpcError as error:
             log.info("status stream ended", job_id=job_id, code=error.code().name)
+        except Exception:
+            log.exception("status stream failed", job_id=job_id)
         finally:
             call.cancel()
-        # Ended before the job did: its snapshot would go stale from now on.
-        if self._entries.get(job_id) is entry:
-            del self._entries[job_id]
+            # Ended before the job did (or evicted): from now on its snapshot
+            # would go stale, so polls must ask the job API again.
+            if not finished and self._entries.get(job_id) is entry:
+                del self._entries[job_id]
 
     async def _expire_idle(self) -> None:
         loop = asyncio.get_running_loop()

@@ -8,6 +8,7 @@ the job API; the job API's ``watcher_count`` shows the streams it holds.
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from tests.conftest import FAST_TIMINGS, job_api_settings
 from tests.integration.gateway.helpers import eventually, finish, get_json, start, submit
 from tests.support.api import Clients, connect
 from tests.support.gateway import running_gateway
+from tests.support.processes import job_api_env, read_listening_port, running_process, script
 
 
 def status_path(job_id: str) -> str:
@@ -167,6 +169,52 @@ async def test_a_finished_job_is_cached_without_a_stream(
     cache = gateway.status_cache
     assert (cache.misses, cache.hits, cache.open_streams) == (1, 1, 0)
     assert job_api.watcher_count == 0
+
+
+@pytest.mark.parametrize("gateway_overrides", [{"status_cache_max_age_seconds": 0.2}])
+async def test_a_snapshot_nothing_confirmed_lately_is_checked_with_the_job_api(
+    http: aiohttp.ClientSession, gateway: RunningGateway, advertised: Clients
+) -> None:
+    job_id = await submit(http)  # pending: its stream stays quiet
+    await poll_until_cached(http, gateway, job_id)
+    await asyncio.sleep(0.3)
+    cache = gateway.status_cache
+    misses, hits = cache.misses, cache.hits
+    for _ in range(2):
+        await get_json(http, status_path(job_id))
+    assert (cache.misses, cache.hits) == (misses + 1, hits + 1), "one check, then cached"
+
+
+async def test_a_frozen_job_api_is_504_within_the_max_age_not_a_cached_answer(
+    tmp_path: Path,
+) -> None:
+    """SIGSTOP leaves the stream open but silent, as a lost network path
+    would; keepalive pings would take tens of seconds to notice."""
+    with running_process([script("forgesyte-job-api")], job_api_env(tmp_path / "data")) as api:
+        port = await asyncio.to_thread(read_listening_port, api)
+        async with (
+            running_gateway(
+                port, call_timeout_seconds=0.5, status_cache_max_age_seconds=1.0
+            ) as gateway,
+            aiohttp.ClientSession(base_url=f"http://127.0.0.1:{gateway.port}") as http,
+            connect(port) as clients,
+        ):
+            await clients.advertise()
+            job_id = await submit(http)
+            await poll_until_cached(http, gateway, job_id)
+            api.send_signal(signal.SIGSTOP)
+            try:
+                statuses = []
+                for _ in range(30):
+                    statuses.append((await http.get(status_path(job_id))).status)
+                    if statuses[-1] == 504:
+                        break
+                    await asyncio.sleep(0.1)
+                assert statuses[-1] == 504, statuses
+                assert set(statuses) <= {200, 504}
+            finally:
+                api.send_signal(signal.SIGCONT)
+            assert (await get_json(http, status_path(job_id)))["status"] == "pending"
 
 
 async def test_unknown_jobs_are_not_cached(
