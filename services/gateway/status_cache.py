@@ -11,8 +11,8 @@ What a poll may see:
 
 * A change reaches the cache when the stream delivers it (milliseconds after
   the job API committed it), and the gateway's own writes (a cancel) are
-  applied at once. So a poll lags the job API by at most the stream's
-  delivery time.
+  applied at once. So while the stream is healthy a poll lags the job API
+  by at most the stream's delivery time.
 * Only a live stream's snapshot is served. When the stream breaks (a job API
   restart) the entry is dropped, and the next poll asks the job API again:
   503 while it is down, never a stale answer from the cache.

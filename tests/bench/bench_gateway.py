@@ -205,7 +205,10 @@ def bench_upload_memory(report: Report, gateway_pid: int, gateway_port: int, siz
 def run(report: Report, data_dir: Path, quick: bool) -> None:
     print("gateway (job API, gateway, FastAPI and each load generator in its own process)")
     api_dir = data_dir / "gateway"
-    with server_process("tests.bench.bench_server", str(api_dir)) as (_, api_port):
+    # A lease that outlasts the run: the job must stay running at its progress
+    # while every target is measured (the default 30 s would requeue it).
+    lease_env = {"FORGESYTE_LEASE_SECONDS": "3600"}
+    with server_process("tests.bench.bench_server", str(api_dir), env=lease_env) as (_, api_port):
         job_id, lease = asyncio.run(prepare_running_job(api_port))
         gateway_command = [script("forgesyte-gateway")]
         with (

@@ -8,6 +8,7 @@ web address, and by looking at the process table with psutil.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import socket
@@ -121,6 +122,19 @@ async def test_killed_children_are_restarted_and_the_stack_keeps_working(
         ended = await stack.cli.finish(within=40)
         assert ended.code == 0, ended.stderr
         assert [child.pid for child in current if alive(child.pid)] == []
+
+
+async def test_when_up_itself_is_killed_its_children_stop_too(tmp_path: Path) -> None:
+    async with running_stack(tmp_path / "var") as stack:
+        children = stack.children()
+        assert len(children) == 3
+        stack.cli.process.kill()
+        await stack.cli.process.wait()
+        for _ in range(300):
+            if not any(alive(child.pid) for child in children):
+                break
+            await asyncio.sleep(0.1)
+        assert [c.pid for c in children if alive(c.pid)] == []
 
 
 async def test_a_service_failing_at_start_stops_up_with_its_reason(tmp_path: Path) -> None:

@@ -8,9 +8,11 @@ with anything it started.
 
 Stopping is SIGTERM (every ForgeSyte service shuts down gracefully on it),
 a grace period, then SIGKILL to the group; the process is always awaited,
-so none is left a zombie. The children's output goes to one log file each
-(appended across restarts), because several JSON log streams interleaved
-on the terminal would bury the few lines ``up`` itself has to say.
+so none is left a zombie. If ``up`` itself is killed, the kernel sends
+each child SIGTERM (``parent_death.py``). The children's output goes to one
+log file each (appended across restarts), because several JSON log streams
+interleaved on the terminal would bury the few lines ``up`` itself has to
+say.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from services.cli.errors import one_line
+from services.cli.stack.parent_death import stop_with_parent_hook
 
 LOG_TAIL_BYTES = 8192
 
@@ -119,6 +122,7 @@ async def spawn(spec: ChildSpec) -> Child:
             stdout=log,
             stderr=subprocess.STDOUT,
             process_group=0,
+            preexec_fn=stop_with_parent_hook(),
         )
     return Child(spec, process, offset)
 
