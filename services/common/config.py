@@ -29,6 +29,7 @@ ENVIRONMENT_VARIABLES = (
     "FORGESYTE_GATEWAY_ADDR",
     "FORGESYTE_WORKER_TOKEN",
     "FORGESYTE_API_TOKEN",
+    "FORGESYTE_CORS_ORIGINS",
     "FORGESYTE_MAX_UPLOAD_BYTES",
     "FORGESYTE_LEASE_SECONDS",
     "FORGESYTE_MAX_ATTEMPTS",
@@ -41,6 +42,8 @@ ENVIRONMENT_VARIABLES = (
 
 _SIZE_UNITS = {"": 1, "b": 1, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
 _SIZE_PATTERN = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
+# scheme://host[:port], as a browser sends it in the Origin header.
+_ORIGIN_PATTERN = re.compile(r"^https?://[^/\s:]+(:\d{1,5})?$")
 
 
 class ConfigError(ValueError):
@@ -61,6 +64,8 @@ class Settings:
     lease_seconds: float
     max_attempts: int
     tls: TlsSettings = field(default_factory=TlsSettings)
+    # Web origins allowed to call the gateway from a browser ("*": any).
+    cors_origins: tuple[str, ...] = ()
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given (non-None) fields replaced, for command-line flags."""
@@ -99,6 +104,19 @@ def _positive_int(text: str, variable: str) -> int:
     return value
 
 
+def parse_origins(text: str, variable: str) -> tuple[str, ...]:
+    """``"https://ui.example.com, http://localhost:5173"`` or ``"*"``."""
+    origins = tuple(part.strip().rstrip("/") for part in text.split(",") if part.strip())
+    for origin in origins:
+        if origin != "*" and not _ORIGIN_PATTERN.match(origin):
+            raise ConfigError(
+                f"{variable}: {origin!r} is not an origin such as https://ui.example.com:8443"
+            )
+    if "*" in origins and len(origins) > 1:
+        raise ConfigError(f"{variable}: '*' allows every origin; give it alone")
+    return origins
+
+
 def sqlite_url(data_dir: Path) -> str:
     """The embedded default database: one SQLite file in the data dir."""
     return f"sqlite:///{(data_dir / 'forgesyte.db').resolve()}"
@@ -116,6 +134,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     max_upload = get("FORGESYTE_MAX_UPLOAD_BYTES")
     lease = get("FORGESYTE_LEASE_SECONDS")
     attempts = get("FORGESYTE_MAX_ATTEMPTS")
+    origins = get("FORGESYTE_CORS_ORIGINS")
     return Settings(
         data_dir=data_dir,
         database_url=get("FORGESYTE_DATABASE_URL") or sqlite_url(data_dir),
@@ -135,6 +154,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             _positive_int(attempts, "FORGESYTE_MAX_ATTEMPTS") if attempts else DEFAULT_MAX_ATTEMPTS
         ),
         tls=_tls(env),
+        cors_origins=parse_origins(origins, "FORGESYTE_CORS_ORIGINS") if origins else (),
     )
 
 

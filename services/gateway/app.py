@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from services.gateway.auth import token_middleware
+from services.gateway.cors import allow_origins
 from services.gateway.job_client import JobApiClient
 from services.gateway.middleware import error_and_access_middleware
 from services.gateway.openapi import build_spec
@@ -53,6 +54,7 @@ def create_app(options: GatewayOptions, client: JobApiClient) -> web.Application
     app[STOPPING] = asyncio.Event()
     app[OPENAPI] = json.dumps(build_spec(_version())).encode()
     add_routes(app)
+    allow_origins(app, options.cors_origins)
     app.on_shutdown.append(_end_event_streams)
     app.on_cleanup.append(_close_status_cache)
     return app

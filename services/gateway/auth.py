@@ -1,10 +1,10 @@
 """The optional API token (``FORGESYTE_API_TOKEN``) at the HTTP door.
 
 When a token is configured, every route needs ``Authorization: Bearer
-<token>`` except the probes (``/healthz``, ``/readyz``) and the web UI's
-static files, which hold no data. The header is also passed on to the job
-API, which checks the same token on its public RPCs: the gateway holds no
-credentials of its own.
+<token>`` except the probes (``/healthz``, ``/readyz``), the web UI's
+static files and CORS preflights (``OPTIONS``), which hold no data. The
+header is also passed on to the job API, which checks the same token on its
+public RPCs: the gateway holds no credentials of its own.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def token_middleware(api_token: str) -> Middleware:
 
     @web.middleware
     async def check_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not is_public(request.path):
+        # A CORS preflight (OPTIONS) never carries credentials and returns no data.
+        if request.method != "OPTIONS" and not is_public(request.path):
             presented = bearer_token(request.headers.get("Authorization"))
             if presented is None or not hmac.compare_digest(presented.encode(), expected):
                 raise ApiError(401, default_detail(401), {"WWW-Authenticate": "Bearer"})

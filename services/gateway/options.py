@@ -61,6 +61,8 @@ class GatewayOptions:
     status_cache_max_age_seconds: float = DEFAULT_STATUS_CACHE_MAX_AGE_SECONDS
     # TLS towards the job API (FORGESYTE_TLS_CA and friends); None: plaintext.
     tls: TlsSettings | None = None
+    # Origins whose pages may call the REST API (FORGESYTE_CORS_ORIGINS).
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> GatewayOptions:
@@ -71,6 +73,7 @@ class GatewayOptions:
             api_token=settings.api_token,
             max_upload_bytes=settings.max_upload_bytes,
             tls=settings.tls,
+            cors_origins=settings.cors_origins,
         )
         return replace(options, **overrides)
 

@@ -64,11 +64,16 @@ class Stack:
 
 @contextmanager
 def running_stack(
-    directory: Path, *, frame_seconds: float = 0.04, api_token: str | None = None
+    directory: Path,
+    *,
+    frame_seconds: float = 0.04,
+    api_token: str | None = None,
+    cors_origins: str | None = None,
 ) -> Iterator[Stack]:
     """Job API, gateway and worker processes, ready once the worker's plugins
     are listed by the gateway."""
     token_env = {"FORGESYTE_API_TOKEN": api_token} if api_token else {}
+    cors_env = {"FORGESYTE_CORS_ORIGINS": cors_origins} if cors_origins else {}
     with ExitStack() as processes:
         api = processes.enter_context(
             running_process(
@@ -87,7 +92,9 @@ def running_stack(
             running_process([script("forgesyte-worker"), "--drain-seconds", "0"], worker_env)
         )
         gateway = processes.enter_context(
-            running_process([script("forgesyte-gateway")], gateway_env(api_port, **token_env))
+            running_process(
+                [script("forgesyte-gateway")], gateway_env(api_port, **token_env, **cors_env)
+            )
         )
         stack = Stack(api_port, f"http://127.0.0.1:{read_listening_port(gateway)}", api_token)
         _wait_for_plugins(stack, {"motion", "paced"})

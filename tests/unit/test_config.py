@@ -26,6 +26,7 @@ def test_defaults_match_the_architecture_guide() -> None:
     assert settings.api_token is None
     assert settings.max_upload_bytes == DEFAULT_MAX_UPLOAD_BYTES == 2 * 1024**3
     assert settings.lease_seconds == 30.0
+    assert settings.cors_origins == ()
 
 
 def test_every_variable_is_read() -> None:
@@ -40,6 +41,7 @@ def test_every_variable_is_read() -> None:
             "FORGESYTE_MAX_UPLOAD_BYTES": "512MiB",
             "FORGESYTE_LEASE_SECONDS": "12.5",
             "FORGESYTE_MAX_ATTEMPTS": "5",
+            "FORGESYTE_CORS_ORIGINS": "https://ui.example.com, http://localhost:5173/",
         }
     )
     assert settings.data_dir == Path("/srv/fs")
@@ -50,6 +52,7 @@ def test_every_variable_is_read() -> None:
     assert settings.max_upload_bytes == 512 * 1024**2
     assert settings.lease_seconds == 12.5
     assert settings.max_attempts == 5
+    assert settings.cors_origins == ("https://ui.example.com", "http://localhost:5173")
 
 
 @pytest.mark.parametrize(
@@ -70,8 +73,15 @@ def test_sizes_parse(text: str, size: int) -> None:
         ("FORGESYTE_LEASE_SECONDS", "soon"),
         ("FORGESYTE_MAX_ATTEMPTS", "0"),
         ("FORGESYTE_MAX_ATTEMPTS", "2.5"),
+        ("FORGESYTE_CORS_ORIGINS", "ui.example.com"),
+        ("FORGESYTE_CORS_ORIGINS", "https://ui.example.com/app"),
+        ("FORGESYTE_CORS_ORIGINS", "*, https://ui.example.com"),
     ],
 )
 def test_bad_values_name_the_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         load_settings({variable: value})
+
+
+def test_any_origin_is_a_star_alone() -> None:
+    assert load_settings({"FORGESYTE_CORS_ORIGINS": " * "}).cors_origins == ("*",)
