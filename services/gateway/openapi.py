@@ -27,6 +27,13 @@ _ERROR_STATUSES: Final[dict[str, str]] = {
     "504": "The job API did not answer in time",
 }
 _COMMON_ERRORS: Final = ("401", "429", "502", "503", "504")
+# Polls are answered from the gateway's status cache (status_cache.py).
+POLLING_NOTE: Final = (
+    "Poll as often as you like: after the first poll of a job, the gateway answers "
+    "from the changes the job API pushes to it. An answer trails a change by about "
+    "a millisecond (5 s at most, should the pushes stop unnoticed), and a cancel "
+    "made through the gateway shows at once."
+)
 
 
 # The job API's rule for plugin and tool ids (services.job_api.submission).
@@ -256,6 +263,7 @@ def _paths() -> Json:
                 "400",
                 "404",
                 parameters=[job_id],
+                description=POLLING_NOTE,
             )
         },
         "/v1/video/results/{job_id}": {
@@ -298,6 +306,7 @@ def _paths() -> Json:
                 "400",
                 "404",
                 parameters=[job_id],
+                description=POLLING_NOTE,
             ),
             "delete": _operation(
                 "cancelJob",

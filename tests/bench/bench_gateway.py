@@ -43,6 +43,7 @@ PLUGIN = job_pb2.PluginManifest(
 )
 CONNECTIONS = (1, 16, 64)
 UPLOAD_CHUNK = 1024 * 1024
+LAG_GIVE_UP_SECONDS = 10.0
 
 
 async def prepare_running_job(port: int) -> tuple[str, worker_pb.LeaseRef]:
@@ -124,6 +125,8 @@ async def measure_cache_lag(
                     body = await response.json()
                 if body["progress"] == percent:
                     break
+                if time.perf_counter() - reported > LAG_GIVE_UP_SECONDS:
+                    raise AssertionError(f"the gateway never showed {percent}%: {body}")
             lags.append((time.perf_counter() - reported) * 1000)
     return lags
 

@@ -8,8 +8,10 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from services.job_api.db import create_db_engine
 from services.job_api.domain import JobStatus, LeaseRef, NewJob, ProgressReport
@@ -41,6 +43,39 @@ def test_concurrent_claimers_never_share_a_job(store: JobStore) -> None:
         list(pool.map(claim_until_empty, range(6)))
     assert Counter(claimed).most_common(1)[0][1] == 1  # no job claimed twice
     assert set(claimed) == job_ids
+
+
+def test_on_sqlite_this_process_writers_take_turns_before_the_database_lock(
+    sqlite_database_url: str,
+) -> None:
+    """With SQLite's busy timeout at zero, a writer that found the database
+    locked would fail at once ("database is locked"). 16 threads claiming
+    together all succeed: the store lets one of them write at a time."""
+    engine = create_db_engine(sqlite_database_url, pool_size=16)
+    migrate(engine)
+    event.listen(engine, "connect", _no_busy_timeout)
+    engine.dispose()  # new connections, with the listener
+    store = JobStore(engine, lease_seconds=30, max_attempts=3)
+    try:
+        job_ids = {store.create_job(uuid.uuid4(), NEW, 10).job_id for _ in range(160)}
+
+        def claim_until_empty(worker: int) -> list[uuid.UUID]:
+            claimed = []
+            while (claim := store.claim_job(f"worker-{worker}", ["motion"])) is not None:
+                claimed.append(claim.job.job_id)
+            return claimed
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            claimed = [job for jobs in pool.map(claim_until_empty, range(16)) for job in jobs]
+        assert sorted(claimed) == sorted(job_ids)
+    finally:
+        engine.dispose()
+
+
+def _no_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.close()
 
 
 def test_claims_only_take_the_plugins_asked_for(store: JobStore) -> None:
