@@ -42,8 +42,9 @@ ENVIRONMENT_VARIABLES = (
 
 _SIZE_UNITS = {"": 1, "b": 1, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
 _SIZE_PATTERN = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
-# scheme://host[:port], as a browser sends it in the Origin header.
-_ORIGIN_PATTERN = re.compile(r"^https?://[^/\s:]+(:\d{1,5})?$")
+# scheme://host[:port], as a browser sends it in the Origin header (host a
+# name, an IPv4 address or a bracketed IPv6 one; no wildcards).
+_ORIGIN_PATTERN = re.compile(r"^https?://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$")
 
 
 class ConfigError(ValueError):
@@ -106,7 +107,8 @@ def _positive_int(text: str, variable: str) -> int:
 
 def parse_origins(text: str, variable: str) -> tuple[str, ...]:
     """``"https://ui.example.com, http://localhost:5173"`` or ``"*"``."""
-    origins = tuple(part.strip().rstrip("/") for part in text.split(",") if part.strip())
+    # Browsers send scheme and host in lower case.
+    origins = tuple(part.strip().rstrip("/").lower() for part in text.split(",") if part.strip())
     for origin in origins:
         if origin != "*" and not _ORIGIN_PATTERN.match(origin):
             raise ConfigError(

@@ -23,7 +23,7 @@ from services.gateway.job_client import JobApiClient
 from services.gateway.middleware import error_and_access_middleware
 from services.gateway.openapi import build_spec
 from services.gateway.options import GatewayOptions, split_host_port
-from services.gateway.routes import CLIENT, OPENAPI, OPTIONS, STATUS, STOPPING, add_routes
+from services.gateway.routes import CLIENT, OPENAPI, OPTIONS, STATUS_CACHE, STOPPING, add_routes
 from services.gateway.status_cache import StatusCache
 
 log = structlog.get_logger("forgesyte.gateway")
@@ -45,7 +45,7 @@ def create_app(options: GatewayOptions, client: JobApiClient) -> web.Application
     app = web.Application(middlewares=middlewares)
     app[CLIENT] = client
     app[OPTIONS] = options
-    app[STATUS] = StatusCache(
+    app[STATUS_CACHE] = StatusCache(
         client,
         max_jobs=options.status_cache_jobs,
         idle_seconds=options.status_cache_idle_seconds,
@@ -65,7 +65,7 @@ async def _end_event_streams(app: web.Application) -> None:
 
 
 async def _close_status_cache(app: web.Application) -> None:
-    await app[STATUS].close()
+    await app[STATUS_CACHE].close()
 
 
 @dataclass
@@ -79,7 +79,7 @@ class RunningGateway:
 
     @property
     def status_cache(self) -> StatusCache:
-        return self.runner.app[STATUS]
+        return self.runner.app[STATUS_CACHE]
 
     async def stop(self) -> None:
         """End event streams, finish in-flight requests, close the channel (once)."""

@@ -30,7 +30,7 @@ log = structlog.get_logger("forgesyte.gateway")
 CLIENT: Final = web.AppKey("client", JobApiClient)
 OPTIONS: Final = web.AppKey("options", GatewayOptions)
 # Job snapshots for the polling routes (status, job, results envelope).
-STATUS: Final = web.AppKey("status", StatusCache)
+STATUS_CACHE: Final = web.AppKey("status_cache", StatusCache)
 # Set when the gateway begins to shut down, so open event streams end.
 STOPPING: Final = web.AppKey("stopping", asyncio.Event)
 OPENAPI: Final = web.AppKey("openapi", bytes)
@@ -66,7 +66,7 @@ async def submit_video(request: web.Request) -> web.Response:
 
 async def video_status(request: web.Request) -> web.Response:
     job_id = params.job_id(request.match_info["job_id"])
-    job = await request.app[STATUS].get(job_id, forwarded_metadata(request))
+    job = await request.app[STATUS_CACHE].get(job_id, forwarded_metadata(request))
     return web.json_response(status_view(job))
 
 
@@ -74,7 +74,7 @@ async def video_results(request: web.Request) -> web.StreamResponse:
     job_id = params.job_id(request.match_info["job_id"])
     client = request.app[CLIENT]
     metadata = forwarded_metadata(request)
-    job = await request.app[STATUS].get(job_id, metadata)
+    job = await request.app[STATUS_CACHE].get(job_id, metadata)
     results = await open_results(client, job_id, metadata, client.call_timeout_seconds)
     envelope = {
         "job_id": job.job_id,
@@ -88,7 +88,7 @@ async def get_job(request: web.Request) -> web.Response:
     job_id = params.job_id(request.match_info["job_id"])
     client = request.app[CLIENT]
     metadata = forwarded_metadata(request)
-    job = await request.app[STATUS].get(job_id, metadata)
+    job = await request.app[STATUS_CACHE].get(job_id, metadata)
     view = job_view(job)
     view["results"] = None
     view["results_url"] = None
@@ -116,7 +116,7 @@ async def list_jobs(request: web.Request) -> web.Response:
 async def cancel_job(request: web.Request) -> web.Response:
     job_id = params.job_id(request.match_info["job_id"])
     job = await request.app[CLIENT].cancel(job_id, forwarded_metadata(request))
-    request.app[STATUS].offer(job)  # the canceller's next poll sees its cancel
+    request.app[STATUS_CACHE].offer(job)  # the canceller's next poll sees its cancel
     log.info("cancellation requested", job_id=job_id, status=status_name(job))
     return web.json_response(job_view(job))
 

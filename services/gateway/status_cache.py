@@ -24,7 +24,11 @@ What a poll may see:
 * Snapshots are accepted only when their ``version`` is newer, so a client
   never sees a job go back (a stream opened on another job API replica may
   start a few milliseconds behind the answer that opened it).
-* A terminal snapshot never changes, so it is kept after its stream ends.
+* A terminal snapshot never changes, so it is kept after its stream ends
+  (and a job that had already ended when first polled gets no stream).
+* A cached snapshot is served only to callers presenting the credentials
+  that opened its stream, so a gateway that leaves the token check to the
+  job API never hands a job to a caller the job API would refuse.
 
 It is bounded: at most ``max_jobs`` jobs (the least recently polled is
 evicted and its stream closed), and a job not polled for ``idle_seconds``
@@ -34,6 +38,7 @@ is forgotten.
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -41,7 +46,7 @@ import grpc
 import structlog
 
 from forgesyte.jobs.v1 import job_pb2
-from services.gateway.job_client import JobApiClient, Metadata
+from services.gateway.job_client import JobApiClient, Metadata, WatchCall
 from services.gateway.views import is_terminal
 
 log = structlog.get_logger("forgesyte.gateway.status_cache")
@@ -54,6 +59,8 @@ class _Entry:
     # The newest snapshot seen by any path (the poll that opened the entry,
     # the stream, the gateway's own writes).
     job: job_pb2.Job
+    # The caller's ``Authorization`` header that opened the entry (b"" if none).
+    credentials: bytes
     last_polled: float
     # When the stream or the job API last vouched for ``job``.
     confirmed_at: float
@@ -66,9 +73,9 @@ class _Entry:
         if job.version > self.job.version:
             self.job = job
 
-    def servable(self, now: float, max_age_seconds: float) -> bool:
+    def servable(self, credentials: bytes, now: float, max_age_seconds: float) -> bool:
         """Whether a poll may be answered from ``job`` without asking the job API."""
-        if not self.live:
+        if not self.live or not hmac.compare_digest(credentials, self.credentials):
             return False
         return is_terminal(self.job) or now - self.confirmed_at < max_age_seconds
 
@@ -119,22 +126,25 @@ class StatusCache:
         the job API (whose errors propagate as they are)."""
         loop = asyncio.get_running_loop()
         now = loop.time()
+        credentials = _credentials(metadata)
         entry = self._entries.get(job_id)
         if entry is not None:
             entry.last_polled = now
             self._entries.move_to_end(job_id)
-            if entry.servable(now, self._max_age_seconds):
+            if entry.servable(credentials, now, self._max_age_seconds):
                 self.hits += 1
                 return entry.job
         self.misses += 1
         job = await self._client.get_status(job_id, metadata)
         entry = self._entries.get(job_id)  # the call may have taken a while
-        if entry is not None:
-            entry.offer(job)
-            entry.confirmed_at = loop.time()
-        elif self.enabled and not self._closed:
-            self._track(job, metadata, loop.time())
-        return job
+        if entry is None:
+            if self.enabled and not self._closed:
+                self._track(job, metadata, loop.time())
+            return job
+        entry.offer(job)
+        entry.confirmed_at = loop.time()
+        # The newest either has seen: another replica may answer a little behind.
+        return entry.job
 
     def offer(self, job: job_pb2.Job) -> None:
         """A snapshot the gateway came by itself (its own write): applied at
@@ -158,7 +168,9 @@ class StatusCache:
         while len(self._entries) >= self._max_jobs:
             _, evicted = self._entries.popitem(last=False)
             evicted.close()
-        entry = _Entry(job=job, last_polled=now, confirmed_at=now)
+        entry = _Entry(
+            job=job, credentials=_credentials(metadata), last_polled=now, confirmed_at=now
+        )
         if is_terminal(job):
             entry.live = True
         else:
@@ -170,9 +182,10 @@ class StatusCache:
     async def _follow(self, job_id: str, entry: _Entry, metadata: Metadata) -> None:
         """Keep ``entry`` current until the job ends; drop it if the stream breaks."""
         loop = asyncio.get_running_loop()
-        call = self._client.watch(job_id, metadata)
+        call: WatchCall | None = None
         finished = False
         try:
+            call = self._client.watch(job_id, metadata)
             async for message in call:
                 entry.offer(message.job)
                 entry.confirmed_at = loop.time()
@@ -185,7 +198,8 @@ class StatusCache:
         except Exception:
             log.exception("status stream failed", job_id=job_id)
         finally:
-            call.cancel()
+            if call is not None:
+                call.cancel()
             # Ended before the job did (or evicted): from now on its snapshot
             # would go stale, so polls must ask the job API again.
             if not finished and self._entries.get(job_id) is entry:
@@ -203,3 +217,8 @@ class StatusCache:
                     break
                 del self._entries[job_id]
                 entry.close()
+
+
+def _credentials(metadata: Metadata) -> bytes:
+    header = next((value for key, value in metadata if key == "authorization"), "")
+    return header.encode()

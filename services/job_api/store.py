@@ -7,10 +7,11 @@ transactions lock the row first: ``SELECT ... FOR UPDATE`` on PostgreSQL,
 ``BEGIN IMMEDIATE`` on SQLite (see ``db.writer``), so concurrent reports,
 cancellations and lease expiry never overwrite each other.
 
-On SQLite the database takes one writer at a time, so this process's writers
-also take turns on a lock before they begin. Left to SQLite, a waiting
-writer polls its busy handler, sleeping up to 100 ms between tries: with 16
-concurrent claimers that put the slowest claims near half a second.
+On SQLite the database takes one writer at a time, so the store's writers
+also take turns on a lock before they begin (the job API has one store, so
+that is every writer of the process). Left to SQLite, a waiting writer polls
+its busy handler, sleeping up to 100 ms between tries: with 16 concurrent
+claimers that put the slowest claims near half a second.
 """
 
 from __future__ import annotations

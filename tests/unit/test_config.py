@@ -41,7 +41,7 @@ def test_every_variable_is_read() -> None:
             "FORGESYTE_MAX_UPLOAD_BYTES": "512MiB",
             "FORGESYTE_LEASE_SECONDS": "12.5",
             "FORGESYTE_MAX_ATTEMPTS": "5",
-            "FORGESYTE_CORS_ORIGINS": "https://ui.example.com, http://localhost:5173/",
+            "FORGESYTE_CORS_ORIGINS": "https://UI.example.com, http://localhost:5173/, http://[::1]:8000",
         }
     )
     assert settings.data_dir == Path("/srv/fs")
@@ -52,7 +52,11 @@ def test_every_variable_is_read() -> None:
     assert settings.max_upload_bytes == 512 * 1024**2
     assert settings.lease_seconds == 12.5
     assert settings.max_attempts == 5
-    assert settings.cors_origins == ("https://ui.example.com", "http://localhost:5173")
+    assert settings.cors_origins == (
+        "https://ui.example.com",
+        "http://localhost:5173",
+        "http://[::1]:8000",
+    )
 
 
 @pytest.mark.parametrize(
@@ -76,6 +80,7 @@ def test_sizes_parse(text: str, size: int) -> None:
         ("FORGESYTE_CORS_ORIGINS", "ui.example.com"),
         ("FORGESYTE_CORS_ORIGINS", "https://ui.example.com/app"),
         ("FORGESYTE_CORS_ORIGINS", "*, https://ui.example.com"),
+        ("FORGESYTE_CORS_ORIGINS", "https://*.example.com"),
     ],
 )
 def test_bad_values_name_the_variable(variable: str, value: str) -> None:

@@ -7,11 +7,14 @@ can signal a process when its parent dies (``prctl(PR_SET_PDEATHSIG)``);
 each child asks for SIGTERM, so it shuts down gracefully, as on any stop.
 
 The request has to be made by the child itself, between fork and exec,
-which is what ``subprocess``'s ``preexec_fn`` is for. The hook only calls
-into libc (everything is looked up before the fork), so it is safe in the
-forked child. The kernel ties the signal to the parent *thread* that
-forked: ``up`` spawns from its event loop on the main thread, which lives
-as long as the process.
+which is what ``subprocess``'s ``preexec_fn`` is for. Code there runs in a
+copy of a process that may have other threads, so it must not need a lock
+another thread could have held at the fork (no imports, no logging, no
+allocation-heavy work): the hook only makes three system calls, with
+everything looked up before the fork. Should the kernel refuse the request
+(a seccomp filter), the child simply runs without it, as before. The kernel
+ties the signal to the parent *thread* that forked: ``up`` spawns from its
+event loop on the main thread, which lives as long as the process.
 """
 
 from __future__ import annotations

@@ -97,6 +97,19 @@ async def eventually(check: Callable[[], bool], what: str, seconds: float = 10.0
     raise AssertionError(f"never true: {what}")
 
 
+async def poll_json(
+    http: aiohttp.ClientSession, path: str, accept: Callable[[Any], bool], seconds: float = 10.0
+) -> Any:
+    """GET ``path`` until ``accept(body)`` holds; that body. A poll may trail a
+    change another client made by the status cache's delivery time."""
+    for _ in range(int(seconds / 0.01)):
+        body = await get_json(http, path)
+        if accept(body):
+            return body
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{path} never answered as expected; last {body}")
+
+
 @dataclass
 class Event:
     """One Server-Sent Event, or a comment (``kind == "comment"``)."""

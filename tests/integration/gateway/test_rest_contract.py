@@ -24,6 +24,7 @@ from tests.integration.gateway.helpers import (
     finish,
     get_json,
     job_count,
+    poll_json,
     start,
     stored_files,
     submit,
@@ -299,7 +300,7 @@ async def test_job_detail_without_progress_has_no_eta(
     assert body["status"] == "pending"
     assert body["eta_seconds"] is None
     await start(advertised, job_id)
-    body = await get_json(http, f"/v1/jobs/{job_id}")
+    body = await poll_json(http, f"/v1/jobs/{job_id}", lambda job: job["status"] != "pending")
     assert (body["status"], body["progress"], body["eta_seconds"]) == ("running", None, None)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,19 @@ from services.common.config import sqlite_url
 from services.gateway.app import RunningGateway
 from services.job_api.server import RunningJobApi, start_job_api
 from tests.conftest import FAST_TIMINGS, job_api_settings
-from tests.integration.gateway.helpers import eventually, finish, get_json, start, submit
+from tests.integration.gateway.helpers import (
+    eventually,
+    finish,
+    get_json,
+    poll_json,
+    start,
+    submit,
+)
 from tests.support.api import Clients, connect
 from tests.support.gateway import running_gateway
 from tests.support.processes import job_api_env, read_listening_port, running_process, script
+
+TOKEN = "status-cache-token"
 
 
 def status_path(job_id: str) -> str:
@@ -31,28 +41,31 @@ def status_path(job_id: str) -> str:
 
 
 async def poll_until_cached(
-    http: aiohttp.ClientSession, gateway: RunningGateway, job_id: str
+    http: aiohttp.ClientSession,
+    gateway: RunningGateway,
+    job_id: str,
+    headers: dict[str, str] | None = None,
 ) -> Any:
     """Poll until the cache answers (its stream delivered); that poll's body."""
     cache = gateway.status_cache
-    for _ in range(200):
+    for _ in range(500):
         hits = cache.hits
-        body = await get_json(http, status_path(job_id))
-        if cache.hits > hits:
-            return body
+        async with http.get(status_path(job_id), headers=headers) as response:
+            body = await response.json()
+            if response.status == 200 and cache.hits > hits:
+                return body
         await asyncio.sleep(0.02)
-    raise AssertionError("the cache never answered a poll")
+    raise AssertionError(f"the cache never answered a poll; last {body}")
 
 
 async def poll_until(
     http: aiohttp.ClientSession, job_id: str, status: str, progress: int | None
 ) -> None:
-    for _ in range(200):
-        body = await get_json(http, status_path(job_id))
-        if (body["status"], body["progress"]) == (status, progress):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never {status} at {progress}: last {body}")
+    await poll_json(
+        http,
+        status_path(job_id),
+        lambda body: (body["status"], body["progress"]) == (status, progress),
+    )
 
 
 async def test_later_polls_are_answered_from_the_stream_and_follow_every_change(
@@ -87,6 +100,8 @@ async def test_later_polls_are_answered_from_the_stream_and_follow_every_change(
     hits = cache.hits
     body = await get_json(http, status_path(job_id))
     assert (body["status"], body["progress"], cache.hits) == ("completed", 100, hits + 1)
+    results = await get_json(http, f"/v1/video/results/{job_id}")
+    assert (results["job_id"], cache.hits) == (job_id, hits + 2)
 
 
 async def test_a_cancel_through_the_gateway_is_seen_by_the_next_poll(
@@ -118,7 +133,7 @@ async def test_an_older_snapshot_never_replaces_a_newer_one(
     assert (await get_json(http, status_path(job_id)))["progress"] == 75
 
 
-@pytest.mark.parametrize("gateway_overrides", [{"status_cache_idle_seconds": 0.3}])
+@pytest.mark.parametrize("gateway_overrides", [{"status_cache_idle_seconds": 0.5}])
 async def test_a_job_nobody_polls_is_forgotten_and_its_stream_closed(
     http: aiohttp.ClientSession,
     gateway: RunningGateway,
@@ -126,8 +141,8 @@ async def test_a_job_nobody_polls_is_forgotten_and_its_stream_closed(
     advertised: Clients,
 ) -> None:
     job_id = await submit(http)
-    await get_json(http, status_path(job_id))
-    await eventually(lambda: job_api.watcher_count == 1, "the cache watches the job")
+    await poll_until_cached(http, gateway, job_id)  # polling keeps it from expiring
+    assert job_api.watcher_count == 1
     await eventually(lambda: gateway.status_cache.jobs == 0, "the idle job is forgotten")
     await eventually(lambda: job_api.watcher_count == 0, "its stream is closed")
 
@@ -171,13 +186,13 @@ async def test_a_finished_job_is_cached_without_a_stream(
     assert job_api.watcher_count == 0
 
 
-@pytest.mark.parametrize("gateway_overrides", [{"status_cache_max_age_seconds": 0.2}])
+@pytest.mark.parametrize("gateway_overrides", [{"status_cache_max_age_seconds": 1.0}])
 async def test_a_snapshot_nothing_confirmed_lately_is_checked_with_the_job_api(
     http: aiohttp.ClientSession, gateway: RunningGateway, advertised: Clients
 ) -> None:
     job_id = await submit(http)  # pending: its stream stays quiet
     await poll_until_cached(http, gateway, job_id)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(1.1)
     cache = gateway.status_cache
     misses, hits = cache.misses, cache.hits
     for _ in range(2):
@@ -203,18 +218,41 @@ async def test_a_frozen_job_api_is_504_within_the_max_age_not_a_cached_answer(
             job_id = await submit(http)
             await poll_until_cached(http, gateway, job_id)
             api.send_signal(signal.SIGSTOP)
+            stopped = time.monotonic()
             try:
                 statuses = []
-                for _ in range(30):
+                while time.monotonic() - stopped < 15:
                     statuses.append((await http.get(status_path(job_id))).status)
                     if statuses[-1] == 504:
                         break
                     await asyncio.sleep(0.1)
                 assert statuses[-1] == 504, statuses
                 assert set(statuses) <= {200, 504}
+                # Max age plus one call timeout, with room for a slow machine;
+                # keepalive pings alone would take 40 s.
+                assert time.monotonic() - stopped < 5
             finally:
                 api.send_signal(signal.SIGCONT)
             assert (await get_json(http, status_path(job_id)))["status"] == "pending"
+
+
+@pytest.mark.parametrize("job_api_overrides", [{"api_token": TOKEN}])
+async def test_a_cached_job_is_served_only_with_the_credentials_that_opened_it(
+    http: aiohttp.ClientSession, gateway: RunningGateway, job_api: RunningJobApi
+) -> None:
+    """This gateway has no token of its own: the job API checks the caller's."""
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    async with connect(job_api.port) as clients:
+        await clients.advertise()
+    job_id = await submit(http, headers=bearer)
+    await poll_until_cached(http, gateway, job_id, bearer)
+
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        async with http.get(status_path(job_id), headers=headers) as refused:
+            assert refused.status == 401, headers
+        async with http.get(f"/v1/jobs/{job_id}", headers=headers) as refused:
+            assert refused.status == 401, headers
+    assert (await get_json(http, status_path(job_id), headers=bearer))["status"] == "pending"
 
 
 async def test_unknown_jobs_are_not_cached(
@@ -265,10 +303,6 @@ async def test_while_the_job_api_is_down_polls_get_503_not_the_cached_snapshot(
 
             settings = job_api_settings(data, sqlite_url(data), job_api_addr=f"127.0.0.1:{port}")
             second = await start_job_api(settings, timings=FAST_TIMINGS)
-            for _ in range(100):
-                if (await http.get(status_path(job_id))).status == 200:
-                    break
-                await asyncio.sleep(0.1)
             assert (await poll_until_cached(http, gateway, job_id))["status"] == "pending"
             assert second.watcher_count == 1
         finally:
