@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ import aiohttp
 from forgesyte.jobs.v1 import job_pb2
 from forgesyte.jobs.v1 import job_service_pb2 as jobs_pb
 from forgesyte.jobs.v1 import worker_service_pb2 as worker_pb
+from services.common.config import sqlite_url
+from services.job_api.server import RunningJobApi, start_job_api
+from tests.conftest import FAST_TIMINGS, job_api_settings
 from tests.support.api import Clients, lease_of, worker_metadata
 
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4096  # ~1 MB
@@ -154,3 +158,43 @@ async def job_events(response: aiohttp.ClientResponse) -> list[dict[str, Any]]:
         if event.kind == "job":
             events.append({"id": event.id, **event.json()})
     return events
+
+
+@dataclass
+class RestartableJobApi:
+    """A job API that a test stops and starts again on the same port and data."""
+
+    data_dir: Path
+    port: int
+    running: RunningJobApi | None
+
+    @property
+    def current(self) -> RunningJobApi:
+        assert self.running is not None, "the job API is stopped"
+        return self.running
+
+    async def stop(self) -> None:
+        await self.current.stop(grace_seconds=0.5)
+        self.running = None
+
+    async def restart(self) -> None:
+        assert self.running is None, "the job API is still running"
+        settings = job_api_settings(
+            self.data_dir, sqlite_url(self.data_dir), job_api_addr=f"127.0.0.1:{self.port}"
+        )
+        self.running = await start_job_api(settings, timings=FAST_TIMINGS)
+
+
+@asynccontextmanager
+async def restartable_job_api(tmp_path: Path) -> AsyncIterator[RestartableJobApi]:
+    """A job API on SQLite in ``tmp_path``, stopped at the end whichever run is up."""
+    data_dir = tmp_path / "data"
+    first = await start_job_api(
+        job_api_settings(data_dir, sqlite_url(data_dir)), timings=FAST_TIMINGS
+    )
+    api = RestartableJobApi(data_dir, first.port, first)
+    try:
+        yield api
+    finally:
+        if api.running is not None:
+            await api.running.stop(grace_seconds=0.5)

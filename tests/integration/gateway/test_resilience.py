@@ -13,7 +13,7 @@ import pytest
 from services.common.config import sqlite_url
 from services.common.tls import TlsSettings
 from services.gateway.app import RunningGateway
-from services.job_api.server import RunningJobApi, start_job_api
+from services.job_api.server import start_job_api
 from tests.conftest import FAST_TIMINGS, job_api_settings
 from tests.integration.gateway.helpers import (
     eventually,
@@ -22,6 +22,7 @@ from tests.integration.gateway.helpers import (
     job_count,
     job_events,
     next_event,
+    restartable_job_api,
     start,
     stored_files,
     submit,
@@ -35,55 +36,45 @@ from tests.support.processes import job_api_env, read_listening_port, running_pr
 async def test_a_job_api_restart_is_503_then_recovers_and_event_streams_carry_on(
     tmp_path: Path,
 ) -> None:
-    data = tmp_path / "data"
-    first = await start_job_api(job_api_settings(data, sqlite_url(data)), timings=FAST_TIMINGS)
-    port = first.port
-    second: RunningJobApi | None = None
     async with (
-        running_gateway(port) as gateway,
+        restartable_job_api(tmp_path) as api,
+        running_gateway(api.port) as gateway,
         aiohttp.ClientSession(base_url=f"http://127.0.0.1:{gateway.port}") as http,
     ):
-        try:
-            async with connect(port) as clients:
-                await clients.advertise()
-            job_id = await submit(http)
-            async with http.get(f"/v1/jobs/{job_id}/events") as stream:
+        async with connect(api.port) as clients:
+            await clients.advertise()
+        job_id = await submit(http)
+        async with http.get(f"/v1/jobs/{job_id}/events") as stream:
+            snapshot = await asyncio.wait_for(next_event(stream), 5)
+            while snapshot is not None and snapshot.kind != "job":
                 snapshot = await asyncio.wait_for(next_event(stream), 5)
-                while snapshot is not None and snapshot.kind != "job":
-                    snapshot = await asyncio.wait_for(next_event(stream), 5)
-                assert snapshot is not None
-                assert snapshot.json()["status"] == "pending"
+            assert snapshot is not None
+            assert snapshot.json()["status"] == "pending"
 
-                await first.stop(grace_seconds=0.5)
-                down = await http.get(f"/v1/video/status/{job_id}")
-                assert down.status == 503
-                assert down.headers["Retry-After"] == "1"
-                assert (await down.json())["detail"].startswith("The job API is unavailable")
-                assert (await http.get("/readyz")).status == 503
-                assert (await http.get("/healthz")).status == 200
+            await api.stop()
+            down = await http.get(f"/v1/video/status/{job_id}")
+            assert down.status == 503
+            assert down.headers["Retry-After"] == "1"
+            assert (await down.json())["detail"].startswith("The job API is unavailable")
+            assert (await http.get("/readyz")).status == 503
+            assert (await http.get("/healthz")).status == 200
 
-                settings = job_api_settings(
-                    data, sqlite_url(data), job_api_addr=f"127.0.0.1:{port}"
-                )
-                second = await start_job_api(settings, timings=FAST_TIMINGS)
-                for _ in range(100):
-                    if (await http.get("/readyz")).status == 200:
-                        break
-                    await asyncio.sleep(0.1)
-                body = await get_json(http, f"/v1/video/status/{job_id}")
-                assert body["status"] == "pending"
-                # The event stream watches again, and so does the status cache
-                # for the job just polled.
-                await eventually(lambda: second.watcher_count == 2, "both watch again")
+            await api.restart()
+            for _ in range(100):
+                if (await http.get("/readyz")).status == 200:
+                    break
+                await asyncio.sleep(0.1)
+            body = await get_json(http, f"/v1/video/status/{job_id}")
+            assert body["status"] == "pending"
+            # The event stream watches again, and so does the status cache
+            # for the job just polled.
+            await eventually(lambda: api.current.watcher_count == 2, "both watch again")
 
-                async with connect(port) as clients:
-                    await finish(clients, await start(clients, job_id))
-                rest = await asyncio.wait_for(job_events(stream), 10)
-            # The resumed stream skips the snapshot the client already had.
-            assert [e["status"] for e in rest] == ["running", "completed"]
-        finally:
-            if second is not None:
-                await second.stop(grace_seconds=0.5)
+            async with connect(api.port) as clients:
+                await finish(clients, await start(clients, job_id))
+            rest = await asyncio.wait_for(job_events(stream), 10)
+        # The resumed stream skips the snapshot the client already had.
+        assert [e["status"] for e in rest] == ["running", "completed"]
 
 
 async def test_a_stalled_job_api_is_504_then_recovers(tmp_path: Path) -> None:

@@ -17,15 +17,14 @@ import aiohttp
 import pytest
 
 from forgesyte.jobs.v1 import job_pb2
-from services.common.config import sqlite_url
 from services.gateway.app import RunningGateway
-from services.job_api.server import RunningJobApi, start_job_api
-from tests.conftest import FAST_TIMINGS, job_api_settings
+from services.job_api.server import RunningJobApi
 from tests.integration.gateway.helpers import (
     eventually,
     finish,
     get_json,
     poll_json,
+    restartable_job_api,
     start,
     submit,
 )
@@ -282,29 +281,21 @@ async def test_with_the_cache_off_every_poll_asks_the_job_api(
 async def test_while_the_job_api_is_down_polls_get_503_not_the_cached_snapshot(
     tmp_path: Path,
 ) -> None:
-    data = tmp_path / "data"
-    first = await start_job_api(job_api_settings(data, sqlite_url(data)), timings=FAST_TIMINGS)
-    port = first.port
-    second: RunningJobApi | None = None
     async with (
-        running_gateway(port) as gateway,
+        restartable_job_api(tmp_path) as api,
+        running_gateway(api.port) as gateway,
         aiohttp.ClientSession(base_url=f"http://127.0.0.1:{gateway.port}") as http,
     ):
-        try:
-            async with connect(port) as clients:
-                await clients.advertise()
-            job_id = await submit(http)
-            await poll_until_cached(http, gateway, job_id)
+        async with connect(api.port) as clients:
+            await clients.advertise()
+        job_id = await submit(http)
+        await poll_until_cached(http, gateway, job_id)
 
-            await first.stop(grace_seconds=0.5)
-            # The broken stream takes the entry with it.
-            await eventually(lambda: gateway.status_cache.jobs == 0, "the entry is dropped")
-            assert (await http.get(status_path(job_id))).status == 503
+        await api.stop()
+        # The broken stream takes the entry with it.
+        await eventually(lambda: gateway.status_cache.jobs == 0, "the entry is dropped")
+        assert (await http.get(status_path(job_id))).status == 503
 
-            settings = job_api_settings(data, sqlite_url(data), job_api_addr=f"127.0.0.1:{port}")
-            second = await start_job_api(settings, timings=FAST_TIMINGS)
-            assert (await poll_until_cached(http, gateway, job_id))["status"] == "pending"
-            assert second.watcher_count == 1
-        finally:
-            if second is not None:
-                await second.stop(grace_seconds=0.5)
+        await api.restart()
+        assert (await poll_until_cached(http, gateway, job_id))["status"] == "pending"
+        assert api.current.watcher_count == 1
